@@ -1,0 +1,69 @@
+# themepark-hourly: `make demo` to see it work, `make test` to run every test.
+# Without AIRFLOW_CONN_THEMEPARK_DB, targets use the project's private MariaDB (scripts/localdb.sh).
+
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+LOCALDB_PORT ?= 3307
+LOCALDB_URL := mysql://root@127.0.0.1:$(LOCALDB_PORT)
+
+# Airflow reads its settings from the environment: a private AIRFLOW_HOME under the repo, this
+# repo's dags/ and plugins/, no example DAGs.
+export AIRFLOW_HOME ?= $(CURDIR)/.airflow
+export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
+export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
+export AIRFLOW__CORE__LOAD_EXAMPLES := False
+export THEMEPARK_LOCALDB_PORT := $(LOCALDB_PORT)
+export PYTHONPATH := $(CURDIR)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
+
+.PHONY: help setup test lint db-start db-stop db-shell lock clean
+
+help:
+	@echo "make demo      set everything up and run the DAG on a sample day"
+	@echo "make test      run every test (starts the private MariaDB when needed)"
+	@echo "make setup     create .venv with the locked dependencies"
+	@echo "make lint      ruff"
+	@echo "make db-start  start the private MariaDB ($(LOCALDB_URL)); make db-stop stops it"
+
+setup: $(STAMP)
+
+$(STAMP): requirements.txt constraints.txt
+	scripts/system-deps.sh build
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
+	touch $@
+
+db-start:
+	@if [ -n "$$AIRFLOW_CONN_THEMEPARK_DB" ]; then \
+	  echo "AIRFLOW_CONN_THEMEPARK_DB is set: using that database, not starting a local one"; \
+	else scripts/localdb.sh start >/dev/null && echo "private MariaDB running at $(LOCALDB_URL)"; fi
+
+db-stop:
+	scripts/localdb.sh stop
+
+db-shell: db-start
+	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) --init-command="SET time_zone='+00:00'" themepark
+
+# Tests create and drop databases of their own on THEMEPARK_TEST_SERVER (a server URL with a
+# user allowed to create databases), or on the private MariaDB when it is not set.
+test: setup
+	@if [ -z "$$THEMEPARK_TEST_SERVER" ]; then scripts/localdb.sh start >/dev/null; fi
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+lint: setup
+	$(BIN)/ruff check dags plugins tests scripts
+
+# Rewrite constraints.txt from a fresh resolution of requirements.txt (after changing it).
+lock:
+	rm -rf /tmp/themepark-lock-venv && $(PYTHON) -m venv /tmp/themepark-lock-venv
+	/tmp/themepark-lock-venv/bin/pip install --quiet -r requirements.txt
+	/tmp/themepark-lock-venv/bin/pip check
+	{ echo "# Lock of the resolved set from a verified install (pip freeze, pip check clean) of requirements.txt"; \
+	  echo "# on Python 3.11. Regenerate with: make lock"; \
+	  /tmp/themepark-lock-venv/bin/pip freeze; } > constraints.txt
+
+clean:
+	rm -rf $(VENV) .airflow .pytest_cache .ruff_cache

@@ -1,0 +1,177 @@
+"""Set-based aggregation of one UTC hour into ride_hourly_stats and park_hourly_stats.
+
+Each function runs a fixed list of statements from sql/aggregation/, whatever the number of
+parks and rides, inside one transaction that replaces the hour's rows: a re-run gives the same
+rows, and a failure rolls back to the previous ones. A per-hour named lock serialises two runs
+of the same hour (a scheduled run and a backfill); runs of different hours never wait on each
+other, and READ COMMITTED keeps the collector's inserts and other hours free of gap locks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from themepark_hourly import config, db, park_days
+from themepark_hourly.hours import Hour
+from themepark_hourly.sql_files import named_statements
+
+log = logging.getLogger(__name__)
+
+RIDE_SQL = "aggregation/ride_hourly_stats.sql"
+PARK_SQL = "aggregation/park_hourly_stats.sql"
+
+
+class AggregationError(RuntimeError):
+    """The hour cannot be aggregated; the message names the hour, the table and the value."""
+
+
+@dataclass(frozen=True)
+class RideResult:
+    rides_written: int
+    rides_removed: int
+    snapshots_read: int
+    down_snapshots: int
+    rides_operated: int
+
+    def as_dict(self) -> dict[str, int]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class ParkResult:
+    parks_written: int
+    parks_removed: int
+    snapshots_read: int
+    parks_without_snapshots: list[int] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def hour_lock_name(schema: str, hour: Hour) -> str:
+    # GET_LOCK names are server-wide and at most 64 characters: the schema is hashed in so that
+    # two tracker databases on one server do not serialise each other.
+    digest = hashlib.sha1(schema.encode()).hexdigest()[:10]
+    return f"themepark_hourly.hour.{digest}.{hour.start:%Y%m%d%H}"
+
+
+@contextlib.contextmanager
+def hour_transaction(conn: Any, hour: Hour) -> Iterator[Any]:
+    """Hold the hour's lock and one transaction; commit on success, roll back on any error."""
+    schema = db.query_one(conn, "SELECT DATABASE()")[0]
+    if not schema:
+        raise AggregationError("the connection names no database: add one to the connection URI")
+    with db.named_lock(conn, hour_lock_name(schema, hour), config.lock_timeout_seconds()):
+        cur = conn.cursor()
+        try:
+            yield cur
+            conn.commit()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                conn.rollback()
+            raise
+        finally:
+            with contextlib.suppress(Exception):
+                cur.close()
+
+
+def _fetch(cur: Any, sql: str, params: dict[str, Any]) -> list[tuple]:
+    cur.execute(sql, params)
+    return list(cur.fetchall())
+
+
+def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
+    """Replace ride_hourly_stats for ``hour``; return what was read and written."""
+    config.check_snapshot_interval(interval_minutes)
+    sql = named_statements(RIDE_SQL)
+    params: dict[str, Any] = {**hour.db_params(), "interval_minutes": interval_minutes}
+    try:
+        with hour_transaction(conn, hour) as cur:
+            parks = _fetch(cur, sql["park_timezones"], params)
+            rows, bad_zones = park_days.compute(hour.start, parks)
+            params["park_days"] = json.dumps(rows)
+            for name in ("drop_staging", "create_park_day", "fill_park_day", "create_ride_hour", "stage"):
+                cur.execute(sql[name], params)
+            bad = _fetch(cur, sql["bad_rows"], params)
+            if bad:
+                raise AggregationError(_describe_bad_rides(hour, bad, bad_zones))
+            cur.execute(sql["upsert"], params)
+            cur.execute(sql["delete_stale"], params)
+            removed = cur.rowcount
+            written, snapshots, down, operated = _fetch(cur, sql["totals"], params)[0]
+            cur.execute(sql["drop_staging"], params)
+    except AggregationError:
+        raise
+    except Exception as exc:
+        raise AggregationError(f"ride_hourly_stats for hour {hour}: {_db_message(exc)}") from exc
+    return RideResult(int(written), int(removed), int(snapshots), int(down), int(operated))
+
+
+def aggregate_parks(conn: Any, hour: Hour) -> ParkResult:
+    """Replace park_hourly_stats for ``hour`` from its park snapshots and ride rows."""
+    sql = named_statements(PARK_SQL)
+    params: dict[str, Any] = hour.db_params()
+    try:
+        with hour_transaction(conn, hour) as cur:
+            bad = _fetch(cur, sql["bad_weights"], params)
+            if bad:
+                raise AggregationError(_describe_bad_weights(hour, bad))
+            for name in ("drop_staging", "create_park_hour", "stage", "upsert"):
+                cur.execute(sql[name], params)
+            cur.execute(sql["delete_stale"], params)
+            removed = cur.rowcount
+            missing = [int(r[0]) for r in _fetch(cur, sql["parks_without_snapshots"], params)]
+            written, snapshots = _fetch(cur, sql["totals"], params)[0]
+            cur.execute(sql["drop_staging"], params)
+    except AggregationError:
+        raise
+    except Exception as exc:
+        raise AggregationError(f"park_hourly_stats for hour {hour}: {_db_message(exc)}") from exc
+    return ParkResult(int(written), int(removed), int(snapshots), missing)
+
+
+def _db_message(exc: BaseException) -> str:
+    args = getattr(exc, "args", ())
+    if len(args) >= 2 and isinstance(args[0], int):
+        return f"database error {args[0]}: {args[1]}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _describe_bad_rides(hour: Hour, bad: list[tuple], zones: list[park_days.BadTimezone]) -> str:
+    zone_of = {z.park_id: z for z in zones}
+    problems = []
+    for ride_id, park_id, park_known, count in bad:
+        if park_id is None:
+            problems.append(f"ride_id {ride_id} ({count} snapshots) has no row in rides")
+        elif not park_known:
+            problems.append(
+                f"ride_id {ride_id} ({count} snapshots) belongs to park_id {park_id}, which has no row in parks"
+            )
+        elif park_id in zone_of:
+            z = zone_of[park_id]
+            problems.append(f"park_id {park_id} (ride_id {ride_id}) has parks.timezone {z.value!r}: {z.reason}")
+        else:
+            problems.append(f"ride_id {ride_id} of park_id {park_id} has no local day start")
+    more = " (first 20 shown)" if len(bad) >= 20 else ""
+    return (
+        f"ride_status_snapshots for hour {hour} cannot be classified, so the hour was not written "
+        f"(its previous rows are unchanged){more}: " + "; ".join(problems)
+    )
+
+
+def _describe_bad_weights(hour: Hour, bad: list[tuple]) -> str:
+    problems = []
+    for ride_id, ride_known, tier, tier_weight in bad:
+        if not ride_known:
+            problems.append(f"ride_id {ride_id} has a ride_hourly_stats row but no row in rides")
+        elif tier_weight is not None:
+            problems.append(f"ride_id {ride_id} has ride_classifications.tier_weight {tier_weight} (allowed: 1, 2, 3)")
+        else:
+            problems.append(f"ride_id {ride_id} has rides.tier {tier} (allowed: 1, 2, 3 or NULL)")
+    return f"park_hourly_stats for hour {hour} not written (previous rows unchanged): " + "; ".join(problems)

@@ -1,0 +1,210 @@
+"""What each task of the DAG does, given Airflow's task context.
+
+Kept out of the DAG file so that the scheduler's frequent parsing imports nothing heavy; this
+module is imported inside the tasks. Every task states the hour and its counts in its log.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+from themepark_hourly import aggregation, config, db, hours, migrations, run_log
+
+log = logging.getLogger("themepark_hourly")
+
+AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks")
+ERROR_XCOM_KEY = "error"
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def _reports_errors(task_id: str) -> Callable[[F], F]:
+    """Push the task's error to XCom before it fails, so that `log` can name the cause."""
+
+    def wrap(func: F) -> F:
+        @functools.wraps(func)
+        def run(context: Mapping[str, Any]) -> Any:
+            try:
+                return func(context)
+            except Exception as exc:
+                ti = context.get("ti")
+                if ti is not None:
+                    try:
+                        ti.xcom_push(key=ERROR_XCOM_KEY, value=f"{type(exc).__name__}: {exc}")
+                    except Exception:  # noqa: BLE001 - the original error matters more
+                        log.warning("could not record the error of %s in XCom", task_id)
+                raise
+
+        return run  # type: ignore[return-value]
+
+    return wrap
+
+
+def resolve_hour(context: Mapping[str, Any]) -> hours.ResolvedHour:
+    dag_run = context.get("dag_run")
+    return hours.resolve(
+        context.get("data_interval_start"),
+        context.get("data_interval_end"),
+        context.get("logical_date"),
+        getattr(dag_run, "run_after", None),
+    )
+
+
+def _interval_minutes(context: Mapping[str, Any]) -> int:
+    params = context.get("params") or {}
+    value = params.get("snapshot_interval_minutes", config.snapshot_interval_minutes())
+    try:
+        minutes = int(value)
+    except (TypeError, ValueError):
+        raise config.ConfigError(f"param snapshot_interval_minutes={value!r} is not a whole number") from None
+    config.check_snapshot_interval(minutes)
+    return minutes
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+@_reports_errors("migrate")
+def migrate(context: Mapping[str, Any]) -> dict[str, Any]:
+    started = _now()
+    with db.connection() as conn:
+        result = migrations.migrate(conn)
+    log.info("migrate: %s", result.summary())
+    # The run's first task records when the run's work started, for aggregation_log.started_at:
+    # dag_run.start_date is the logical date under `airflow dags test`, and survives clearing.
+    return {"applied": result.applied, "version": result.current_version, "started_at": started.isoformat()}
+
+
+@_reports_errors("aggregate_rides")
+def aggregate_rides(context: Mapping[str, Any]) -> dict[str, Any]:
+    resolved = resolve_hour(context)
+    minutes = _interval_minutes(context)
+    log.info("aggregate_rides: hour %s, from %s; collector cadence %d min", resolved.hour, resolved.reason, minutes)
+    with db.connection() as conn:
+        result = aggregation.aggregate_rides(conn, resolved.hour, minutes)
+    log.info(
+        "aggregate_rides: hour %s: read %d ride snapshots, wrote %d ride_hourly_stats rows "
+        "(%d rides operated, %d down snapshots counted), removed %d stale rows",
+        resolved.hour,
+        result.snapshots_read,
+        result.rides_written,
+        result.rides_operated,
+        result.down_snapshots,
+        result.rides_removed,
+    )
+    return {"hour_start": resolved.hour.start.isoformat(), **result.as_dict()}
+
+
+@_reports_errors("aggregate_parks")
+def aggregate_parks(context: Mapping[str, Any]) -> dict[str, Any]:
+    resolved = resolve_hour(context)
+    log.info("aggregate_parks: hour %s, from %s", resolved.hour, resolved.reason)
+    with db.connection() as conn:
+        result = aggregation.aggregate_parks(conn, resolved.hour)
+    log.info(
+        "aggregate_parks: hour %s: read %d park snapshots, wrote %d park_hourly_stats rows, removed %d stale rows",
+        resolved.hour,
+        result.snapshots_read,
+        result.parks_written,
+        result.parks_removed,
+    )
+    if result.parks_without_snapshots:
+        log.warning(
+            "aggregate_parks: hour %s: parks %s have ride snapshots but no park snapshot in the "
+            "hour, so no park_hourly_stats row (their rides count as in a closed park)",
+            resolved.hour,
+            result.parks_without_snapshots,
+        )
+    return {"hour_start": resolved.hour.start.isoformat(), **result.as_dict()}
+
+
+class RunFailed(RuntimeError):
+    pass
+
+
+def _upstream_outcome(context: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
+    """States of the aggregation tasks in this run, and the errors they recorded."""
+    ti = context["ti"]
+    dag_run = context["dag_run"]
+    states: dict[str, str] = {}
+    try:
+        found = ti.get_task_states(dag_id=dag_run.dag_id, task_ids=list(AGGREGATION_TASKS), run_ids=[dag_run.run_id])
+        states = {k: str(v) for k, v in (found.get(dag_run.run_id) or {}).items()}
+    except Exception as exc:  # noqa: BLE001 - fall back to XCom results below
+        log.warning("log: could not read task states (%s); judging by task results", exc)
+    errors = []
+    for task_id in AGGREGATION_TASKS:
+        error = ti.xcom_pull(task_ids=task_id, key=ERROR_XCOM_KEY)
+        result = ti.xcom_pull(task_ids=task_id)
+        state = states.get(task_id)
+        if state is None:
+            state = "success" if result is not None else "failed"
+            states[task_id] = state
+        if state != "success":
+            if error:
+                errors.append(f"{task_id} failed: {error}")
+            elif state == "upstream_failed":
+                errors.append(f"{task_id} did not run (upstream failed)")
+            else:
+                errors.append(f"{task_id} ended {state}")
+    return states, errors
+
+
+def _run_started_at(ti: Any, dag_run: Any) -> datetime | None:
+    migrated = ti.xcom_pull(task_ids="migrate") or {}
+    if migrated.get("started_at"):
+        return datetime.fromisoformat(migrated["started_at"])
+    return getattr(dag_run, "start_date", None)
+
+
+def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
+    ti = context["ti"]
+    dag_run = context["dag_run"]
+    states, errors = _upstream_outcome(context)
+
+    try:
+        resolved = resolve_hour(context)
+        hour_start, hour_end = resolved.hour.start, resolved.hour.end
+    except hours.IntervalError:
+        hour_start, hour_end = context.get("data_interval_start"), context.get("data_interval_end")
+    day_source = hour_start or context.get("logical_date") or dag_run.run_after
+    rides = ti.xcom_pull(task_ids="aggregate_rides") or {}
+    parks = ti.xcom_pull(task_ids="aggregate_parks") or {}
+    status = "failed" if errors else "success"
+    entry = run_log.RunLogEntry(
+        dag_id=dag_run.dag_id,
+        run_id=dag_run.run_id,
+        aggregation_date=day_source.astimezone(UTC).date(),
+        hour_start=hour_start,
+        hour_end=hour_end,
+        started_at=_run_started_at(ti, dag_run),
+        completed_at=_now(),
+        status=status,
+        error_message="; ".join(errors) or None,
+        parks_processed=int(parks.get("parks_written", 0)) if status == "success" else 0,
+        rides_processed=int(rides.get("rides_written", 0)) if status == "success" else 0,
+    )
+    with db.connection() as conn:
+        run_log.write(conn, entry)
+    log.info(
+        "log: run %s, hour %s to %s: %s (rides %d, parks %d)%s",
+        dag_run.run_id,
+        hour_start,
+        hour_end,
+        status,
+        entry.rides_processed,
+        entry.parks_processed,
+        f"; {entry.error_message}" if errors else "",
+    )
+    if errors:
+        # The log row is written; now make the run itself end failed, or a green `log` task would
+        # turn a failed aggregation into a successful run (alerts, reprocess=failed backfills).
+        from airflow.sdk.exceptions import AirflowFailException
+
+        raise AirflowFailException(f"aggregation failed for this run: {entry.error_message}")
+    return {"status": status, "task_states": states}

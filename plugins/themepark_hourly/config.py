@@ -1,0 +1,91 @@
+"""Settings read from the environment, so that deployments change them without editing code.
+
+Importing this module is cheap and touches neither the network nor a database: the DAG file
+imports it at parse time.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, datetime
+from pathlib import Path
+
+DAG_ID = "themepark_hourly_aggregation"
+
+#: First hour the scheduler creates runs for. A fixed date, not "now": a start date that moves
+#: would make the scheduler skip the hours missed while it was down.
+DEFAULT_START_DATE = "2026-11-01T00:00:00+00:00"
+DEFAULT_SNAPSHOT_INTERVAL_MINUTES = 10
+
+
+class ConfigError(ValueError):
+    """A setting has a value the package cannot use."""
+
+
+def _env(name: str, default: str) -> str:
+    value = os.environ.get(name, "").strip()
+    return value or default
+
+
+def conn_id() -> str:
+    """Airflow connection id of the tracker database (AIRFLOW_CONN_<ID> in the environment)."""
+    return _env("THEMEPARK_CONN_ID", "themepark_db")
+
+
+def snapshot_interval_minutes() -> int:
+    """Collector cadence in minutes: each down snapshot stands for this much downtime."""
+    return _int_env("THEMEPARK_SNAPSHOT_INTERVAL_MINUTES", DEFAULT_SNAPSHOT_INTERVAL_MINUTES, 1, 60)
+
+
+def check_snapshot_interval(value: int) -> None:
+    if not 1 <= value <= 60:
+        raise ConfigError(f"snapshot interval {value} min is outside 1..60 minutes")
+
+
+def start_date() -> datetime:
+    """First hour to aggregate (THEMEPARK_START_DATE, ISO 8601, UTC when no offset is given)."""
+    raw = _env("THEMEPARK_START_DATE", DEFAULT_START_DATE)
+    try:
+        value = datetime.fromisoformat(raw)
+    except ValueError:
+        raise ConfigError(f"THEMEPARK_START_DATE={raw!r} is not an ISO 8601 date or datetime") from None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=UTC)
+    return value.astimezone(UTC)
+
+
+def sql_dir() -> Path:
+    """Folder holding migrations/ and aggregation/ (THEMEPARK_SQL_DIR, else the repo's sql/)."""
+    override = os.environ.get("THEMEPARK_SQL_DIR", "").strip()
+    if override:
+        return Path(override)
+    # plugins/themepark_hourly/config.py -> <repo or AIRFLOW_HOME>/sql
+    return Path(__file__).resolve().parents[2] / "sql"
+
+
+def lock_timeout_seconds() -> int:
+    """How long a run waits for a named database lock (migrations, one hour) before failing."""
+    return _int_env("THEMEPARK_LOCK_TIMEOUT_SECONDS", 600, 0, 86400)
+
+
+def _int_env(name: str, default: int, low: int, high: int) -> int:
+    raw = _env(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ConfigError(f"{name}={raw!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def task_retries() -> int:
+    return _int_env("THEMEPARK_TASK_RETRIES", 2, 0, 20)
+
+
+def retry_delay_seconds() -> int:
+    return _int_env("THEMEPARK_RETRY_DELAY_SECONDS", 60, 0, 3600)
+
+
+def max_active_runs() -> int:
+    return _int_env("THEMEPARK_MAX_ACTIVE_RUNS", 4, 1, 64)

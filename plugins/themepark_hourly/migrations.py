@@ -1,0 +1,180 @@
+"""Applies sql/migrations/NNN_name.sql in order and records them in a ledger table.
+
+Safe to call from many DAG runs at once: the work happens under a database-wide named lock, and
+the ledger is read again once the lock is held, so each migration is applied exactly once. A
+database that is already current costs one small query and takes no lock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from themepark_hourly import config, db
+from themepark_hourly.sql_files import split_statements
+
+log = logging.getLogger(__name__)
+
+LEDGER_TABLE = "themepark_schema_migrations"
+LOCK_NAME_PREFIX = "themepark_hourly.migrate."
+_FILE_NAME = re.compile(r"^(\d{3,})_([A-Za-z0-9_]+)\.sql$")
+_NO_SUCH_TABLE = 1146
+
+LEDGER_DDL = f"""
+CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
+    version INT NOT NULL,
+    name VARCHAR(255) NOT NULL,
+    checksum CHAR(64) NOT NULL,
+    applied_at TIMESTAMP NOT NULL DEFAULT CURRENT_TIMESTAMP,
+    duration_ms INT NOT NULL,
+    PRIMARY KEY (version)
+) ENGINE=InnoDB DEFAULT CHARSET=utf8mb4
+"""
+
+
+class MigrationError(RuntimeError):
+    """A migration cannot be applied, or the applied ones no longer match their files."""
+
+
+@dataclass(frozen=True)
+class Migration:
+    version: int
+    name: str
+    path: Path
+    checksum: str
+
+    @property
+    def filename(self) -> str:
+        return self.path.name
+
+
+@dataclass(frozen=True)
+class MigrateResult:
+    applied: list[str]
+    current_version: int
+
+    def summary(self) -> str:
+        if not self.applied:
+            return f"schema is current (version {self.current_version:03d}); nothing applied"
+        return (
+            f"applied {len(self.applied)} migration(s): {', '.join(self.applied)}; "
+            f"schema now at version {self.current_version:03d}"
+        )
+
+
+def checksum(text: str) -> str:
+    # Line endings are normalised so that a checkout with CRLF does not look like an edit.
+    return hashlib.sha256(text.replace("\r\n", "\n").encode("utf-8")).hexdigest()
+
+
+def discover(folder: Path | None = None) -> list[Migration]:
+    folder = folder or config.sql_dir() / "migrations"
+    found: dict[int, Migration] = {}
+    for path in sorted(folder.glob("*.sql")):
+        match = _FILE_NAME.match(path.name)
+        if not match:
+            raise MigrationError(f"{path}: migration file names must look like 013_add_things.sql")
+        version = int(match.group(1))
+        if version in found:
+            raise MigrationError(f"{path.name} and {found[version].filename} share the version number {version:03d}")
+        text = path.read_text(encoding="utf-8")
+        found[version] = Migration(version, match.group(2), path, checksum(text))
+    if not found:
+        raise MigrationError(f"no migration files found in {folder}")
+    return [found[v] for v in sorted(found)]
+
+
+def _ledger(conn: Any) -> dict[int, str] | None:
+    """Applied versions and their checksums; None when the ledger table does not exist yet."""
+    try:
+        rows = db.query_all(conn, f"SELECT version, checksum FROM {LEDGER_TABLE}")
+    except Exception as exc:  # noqa: BLE001 - the client library decides the exception class
+        if _error_code(exc) == _NO_SUCH_TABLE:
+            conn.rollback()
+            return None
+        raise
+    conn.rollback()  # end the read transaction: later snapshots must see other runners' work
+    return {int(version): checksum for version, checksum in rows}
+
+
+def _error_code(exc: BaseException) -> int | None:
+    args = getattr(exc, "args", ())
+    if args and isinstance(args[0], int):
+        return args[0]
+    return getattr(exc, "errno", None)
+
+
+def _check_unchanged(migrations: list[Migration], applied: dict[int, str]) -> None:
+    for m in migrations:
+        if m.version in applied and applied[m.version] != m.checksum:
+            raise MigrationError(
+                f"{m.filename} was changed after it was applied (ledger checksum "
+                f"{applied[m.version][:12]}..., file {m.checksum[:12]}...). Applied migrations must "
+                f"never be edited: restore the file and put the change in a new migration."
+            )
+
+
+def pending(migrations: list[Migration], applied: dict[int, str] | None) -> list[Migration]:
+    applied = applied or {}
+    _check_unchanged(migrations, applied)
+    return [m for m in migrations if m.version not in applied]
+
+
+def _apply(conn: Any, migration: Migration) -> int:
+    started = time.monotonic()
+    statements = split_statements(migration.path.read_text(encoding="utf-8"))
+    cur = conn.cursor()
+    try:
+        for number, statement in enumerate(statements, start=1):
+            try:
+                cur.execute(statement.sql)
+                if cur.description:
+                    cur.fetchall()
+            except Exception as exc:
+                conn.rollback()
+                raise MigrationError(
+                    f"{migration.filename}, statement {number} (line {statement.line}: "
+                    f"{statement.first_line()!r}) failed: {exc}. Nothing after it ran and the "
+                    f"migration is not recorded as applied; fix the cause and run migrate again."
+                ) from exc
+        duration_ms = int((time.monotonic() - started) * 1000)
+        cur.execute(
+            f"INSERT INTO {LEDGER_TABLE} (version, name, checksum, duration_ms) VALUES (%s, %s, %s, %s)",
+            (migration.version, migration.name, migration.checksum, duration_ms),
+        )
+        conn.commit()
+    finally:
+        cur.close()
+    return duration_ms
+
+
+def migrate(conn: Any, folder: Path | None = None, lock_timeout: int | None = None) -> MigrateResult:
+    """Apply every pending migration; return what was applied."""
+    migrations = discover(folder)
+    latest = migrations[-1].version
+    todo = pending(migrations, _ledger(conn))
+    if not todo:
+        return MigrateResult([], latest)
+
+    # The lock is per database: two tracker databases on one server migrate independently.
+    schema = db.query_one(conn, "SELECT DATABASE()")[0]
+    if not schema:
+        raise MigrationError("the connection names no database: add one to the connection URI")
+    lock_name = (LOCK_NAME_PREFIX + schema)[:64]
+    timeout = config.lock_timeout_seconds() if lock_timeout is None else lock_timeout
+    with db.named_lock(conn, lock_name, timeout):
+        with conn.cursor() as cur:
+            cur.execute(LEDGER_DDL)
+        conn.commit()
+        todo = pending(migrations, _ledger(conn))  # another runner may have done the work
+        applied = []
+        for migration in todo:
+            duration_ms = _apply(conn, migration)
+            log.info("applied %s in %d ms", migration.filename, duration_ms)
+            applied.append(migration.filename)
+    return MigrateResult(applied, latest)

@@ -1,0 +1,69 @@
+"""The aggregation_log row of one DAG run."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+from themepark_hourly.sql_files import named_statements
+
+LOG_SQL = "aggregation/aggregation_log.sql"
+MAX_ERROR_CHARS = 4000
+
+
+@dataclass(frozen=True)
+class RunLogEntry:
+    dag_id: str
+    run_id: str
+    aggregation_date: date
+    hour_start: datetime | None
+    hour_end: datetime | None
+    started_at: datetime | None
+    completed_at: datetime
+    status: str  # 'success' or 'failed'
+    error_message: str | None
+    parks_processed: int
+    rides_processed: int
+
+
+def _db_time(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    if value.tzinfo is not None:
+        value = value.astimezone(UTC)
+    return value.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def write(conn: Any, entry: RunLogEntry) -> None:
+    """Insert the run's row, or update it when the same Airflow run is cleared and re-run."""
+    if entry.status not in ("success", "failed"):
+        raise ValueError(f"aggregation_log status {entry.status!r} is not 'success' or 'failed'")
+    error = entry.error_message
+    if error and len(error) > MAX_ERROR_CHARS:
+        error = error[: MAX_ERROR_CHARS - 20] + " ... (truncated)"
+    params = {
+        "aggregation_date": entry.aggregation_date.isoformat(),
+        "hour_start": _db_time(entry.hour_start),
+        "hour_end": _db_time(entry.hour_end),
+        "started_at": _db_time(entry.started_at),
+        "completed_at": _db_time(entry.completed_at),
+        "status": entry.status,
+        "error_message": error,
+        "parks_processed": entry.parks_processed,
+        "rides_processed": entry.rides_processed,
+        "dag_id": entry.dag_id,
+        "run_id": entry.run_id,
+    }
+    sql = named_statements(LOG_SQL)["upsert_run"]
+    cur = conn.cursor()
+    try:
+        cur.execute(sql, params)
+        conn.commit()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        raise
+    finally:
+        cur.close()

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs the Debian/Ubuntu packages the project needs, only when they are missing:
+#   build   pkg-config + MariaDB client headers, so pip can compile mysqlclient
+#   server  mariadb-server + client, for the private local database (scripts/localdb.sh)
+# Usage: scripts/system-deps.sh build|server|all
+set -euo pipefail
+
+want=${1:-all}
+missing=()
+
+need_build() {
+  command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
+  if ! pkg-config --exists libmariadb 2>/dev/null && ! pkg-config --exists mysqlclient 2>/dev/null; then
+    missing+=(libmariadb-dev)
+  fi
+  command -v gcc >/dev/null 2>&1 || missing+=(gcc)
+}
+
+need_server() {
+  command -v mariadbd >/dev/null 2>&1 || [ -x /usr/sbin/mariadbd ] || missing+=(mariadb-server)
+  command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
+}
+
+case "$want" in
+  build) need_build ;;
+  server) need_server ;;
+  all) need_build; need_server ;;
+  *) echo "usage: $0 build|server|all" >&2; exit 2 ;;
+esac
+
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+echo "system-deps: installing ${missing[*]}" >&2
+if [ "$(id -u)" -eq 0 ]; then
+  sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+  sudo=(sudo)
+else
+  echo "system-deps: missing packages ${missing[*]} and not root; install them with:" >&2
+  echo "  apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+export DEBIAN_FRONTEND=noninteractive
+# apt-get update only when the package lists are empty (a fresh machine): it costs seconds.
+if [ -z "$(ls -A /var/lib/apt/lists 2>/dev/null | grep -v -e lock -e partial)" ]; then
+  "${sudo[@]}" apt-get update -qq
+fi
+if ! "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null; then
+  "${sudo[@]}" apt-get update -qq
+  "${sudo[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi

@@ -1,0 +1,140 @@
+-- Park statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s), from the park snapshots
+-- of H and the ride rows that ride_hourly_stats.sql wrote for H (docs/DOMAIN.md). Run in order,
+-- in one READ COMMITTED transaction, with the checks of park_hourly_stats.py between them.
+
+-- name: drop_staging
+DROP TEMPORARY TABLE IF EXISTS tmp_park_hour;
+
+-- name: bad_weights
+-- A weight outside 1..3 would silently skew the shame score: the task refuses the hour.
+SELECT rhs.ride_id, r.ride_id IS NOT NULL AS ride_known, r.tier, rc.tier_weight
+FROM ride_hourly_stats rhs
+LEFT JOIN rides r ON r.ride_id = rhs.ride_id
+LEFT JOIN ride_classifications rc ON rc.ride_id = rhs.ride_id
+WHERE rhs.hour_start_utc = %(hour_start)s
+  AND rhs.ride_operated = 1
+  AND (r.ride_id IS NULL
+       OR rc.tier_weight NOT IN (1, 2, 3)
+       OR (rc.tier_weight IS NULL AND r.tier NOT IN (1, 2, 3)))
+ORDER BY rhs.ride_id
+LIMIT 20;
+
+-- name: create_park_hour
+CREATE TEMPORARY TABLE tmp_park_hour (
+    park_id INT NOT NULL PRIMARY KEY,
+    shame_score DECIMAL(20,1) NOT NULL,
+    avg_wait_time_minutes DECIMAL(20,2) NULL,
+    rides_operating BIGINT NULL,
+    rides_down BIGINT NULL,
+    total_downtime_hours DECIMAL(20,2) NOT NULL,
+    weighted_downtime_hours DECIMAL(20,2) NOT NULL,
+    effective_park_weight DECIMAL(20,2) NOT NULL,
+    snapshot_count INT NOT NULL,
+    park_was_open TINYINT NOT NULL
+) ENGINE=InnoDB;
+
+-- name: stage
+-- Shame score, downtime and weight are summed over the same rides: those that operated today
+-- (ride_operated = 1), using their stored, rounded downtime_hours.
+-- weight: ride_classifications.tier_weight, else rides.tier 1 -> 3, 2 -> 2, 3 -> 1, else 2.
+-- Duplicate park snapshots at the same recorded_at count once (the highest snapshot_id wins).
+INSERT INTO tmp_park_hour (park_id, shame_score, avg_wait_time_minutes, rides_operating,
+                           rides_down, total_downtime_hours, weighted_downtime_hours,
+                           effective_park_weight, snapshot_count, park_was_open)
+SELECT
+    ps.park_id,
+    CASE WHEN COALESCE(rw.effective_park_weight, 0) = 0 THEN 0.0
+         ELSE ROUND(CAST(10 * rw.weighted_downtime_hours AS DECIMAL(30,10))
+                    / rw.effective_park_weight, 1)
+    END,
+    ps.avg_wait_time_minutes,
+    ps.rides_operating,
+    ps.rides_down,
+    COALESCE(rw.total_downtime_hours, 0),
+    COALESCE(rw.weighted_downtime_hours, 0),
+    COALESCE(rw.effective_park_weight, 0),
+    ps.snapshot_count,
+    ps.park_was_open
+FROM (
+    SELECT
+        pa.park_id,
+        COUNT(*) AS snapshot_count,
+        MAX(CASE WHEN pa.park_appears_open = 1 THEN 1 ELSE 0 END) AS park_was_open,
+        ROUND(AVG(CASE WHEN pa.park_appears_open = 1
+                       THEN CAST(pa.avg_wait_time AS DECIMAL(20,6)) END), 2) AS avg_wait_time_minutes,
+        ROUND(AVG(CASE WHEN pa.park_appears_open = 1
+                       THEN CAST(pa.rides_open AS DECIMAL(20,6)) END)) AS rides_operating,
+        ROUND(AVG(CASE WHEN pa.park_appears_open = 1
+                       THEN CAST(pa.rides_closed AS DECIMAL(20,6)) END)) AS rides_down
+    FROM park_activity_snapshots pa
+    WHERE pa.recorded_at >= %(hour_start)s
+      AND pa.recorded_at < %(hour_end)s
+      AND NOT EXISTS (
+          SELECT 1 FROM park_activity_snapshots d
+          WHERE d.park_id = pa.park_id
+            AND d.recorded_at = pa.recorded_at
+            AND d.snapshot_id > pa.snapshot_id)
+    GROUP BY pa.park_id
+) AS ps
+LEFT JOIN (
+    SELECT
+        rhs.park_id,
+        SUM(rhs.downtime_hours) AS total_downtime_hours,
+        SUM(rhs.downtime_hours * wt.weight) AS weighted_downtime_hours,
+        SUM(wt.weight) AS effective_park_weight
+    FROM ride_hourly_stats rhs
+    JOIN (
+        SELECT r.ride_id,
+               COALESCE(rc.tier_weight,
+                        CASE r.tier WHEN 1 THEN 3 WHEN 2 THEN 2 WHEN 3 THEN 1 END,
+                        2) AS weight
+        FROM rides r
+        LEFT JOIN ride_classifications rc ON rc.ride_id = r.ride_id
+    ) AS wt ON wt.ride_id = rhs.ride_id
+    WHERE rhs.hour_start_utc = %(hour_start)s
+      AND rhs.ride_operated = 1
+    GROUP BY rhs.park_id
+) AS rw ON rw.park_id = ps.park_id;
+
+-- name: upsert
+INSERT INTO park_hourly_stats (hour_start_utc, park_id, shame_score, avg_wait_time_minutes,
+                               rides_operating, rides_down, total_downtime_hours,
+                               weighted_downtime_hours, effective_park_weight, snapshot_count,
+                               park_was_open)
+SELECT %(hour_start)s, t.park_id, t.shame_score, t.avg_wait_time_minutes, t.rides_operating,
+       t.rides_down, t.total_downtime_hours, t.weighted_downtime_hours, t.effective_park_weight,
+       t.snapshot_count, t.park_was_open
+FROM tmp_park_hour t
+ON DUPLICATE KEY UPDATE
+    shame_score = VALUES(shame_score),
+    avg_wait_time_minutes = VALUES(avg_wait_time_minutes),
+    rides_operating = VALUES(rides_operating),
+    rides_down = VALUES(rides_down),
+    total_downtime_hours = VALUES(total_downtime_hours),
+    weighted_downtime_hours = VALUES(weighted_downtime_hours),
+    effective_park_weight = VALUES(effective_park_weight),
+    snapshot_count = VALUES(snapshot_count),
+    park_was_open = VALUES(park_was_open),
+    updated_at = CURRENT_TIMESTAMP;
+
+-- name: delete_stale
+-- A park whose snapshots for H are gone loses its row.
+DELETE phs
+FROM park_hourly_stats phs
+LEFT JOIN tmp_park_hour t ON t.park_id = phs.park_id
+WHERE phs.hour_start_utc = %(hour_start)s
+  AND t.park_id IS NULL;
+
+-- name: parks_without_snapshots
+-- Parks with ride rows in H but no park snapshot in H get no park row (docs/DOMAIN.md); the
+-- task log names them, since it usually means the collector lost its park polls.
+SELECT DISTINCT rhs.park_id
+FROM ride_hourly_stats rhs
+LEFT JOIN tmp_park_hour t ON t.park_id = rhs.park_id
+WHERE rhs.hour_start_utc = %(hour_start)s
+  AND t.park_id IS NULL
+ORDER BY rhs.park_id
+LIMIT 20;
+
+-- name: totals
+SELECT COUNT(*), COALESCE(SUM(snapshot_count), 0) FROM tmp_park_hour;

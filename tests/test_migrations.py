@@ -1,0 +1,239 @@
+"""Schema migrations against a real server: idempotent files, the runner, upgrades in place."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import threading
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+from themepark_hourly import migrations
+
+MIGRATIONS = REPO / "sql" / "migrations"
+LEGACY_FIXTURE = REPO / "tests" / "fixtures" / "legacy_tracker.sql"
+
+REQUIRED_FILES = [
+    "013_add_hourly_stats.sql",
+    "014_add_hourly_aggregation_type.sql",
+    "015_relax_aggregation_log_unique_constraint.sql",
+]
+
+# Syntax MariaDB accepts but MySQL 8 rejects; sql/ must run on both.
+MARIADB_ONLY = [
+    (re.compile(r"\bDROP\s+INDEX\s+IF\s+EXISTS\b", re.I), "DROP INDEX IF EXISTS"),
+    (re.compile(r"\bCREATE\s+(UNIQUE\s+)?INDEX\s+IF\s+NOT\s+EXISTS\b", re.I), "CREATE INDEX IF NOT EXISTS"),
+    (re.compile(r"\bADD\s+(COLUMN\s+)?IF\s+NOT\s+EXISTS\b", re.I), "ADD [COLUMN] IF NOT EXISTS"),
+    (re.compile(r"\bDROP\s+(COLUMN\s+)?IF\s+EXISTS\b", re.I), "DROP [COLUMN] IF EXISTS"),
+    (
+        re.compile(r"\b(ADD|DROP)\s+(UNIQUE\s+)?(INDEX|KEY)\s+IF\s+(NOT\s+)?EXISTS\b", re.I),
+        "ADD/DROP INDEX IF [NOT] EXISTS",
+    ),
+    (re.compile(r"\bMODIFY\s+(COLUMN\s+)?IF\s+EXISTS\b", re.I), "MODIFY IF EXISTS"),
+    (re.compile(r"\bCREATE\s+OR\s+REPLACE\s+TABLE\b", re.I), "CREATE OR REPLACE TABLE"),
+    (re.compile(r"\bRETURNING\b", re.I), "RETURNING"),
+]
+
+
+def _sql_files() -> list[Path]:
+    return sorted((REPO / "sql").rglob("*.sql"))
+
+
+def test_required_migration_files_exist():
+    names = [p.name for p in MIGRATIONS.glob("*.sql")]
+    for required in REQUIRED_FILES:
+        assert required in names
+    assert any("aggregated_from_ts" in p.read_text() for p in MIGRATIONS.glob("*.sql"))
+
+
+@pytest.mark.parametrize("path", _sql_files(), ids=lambda p: str(p.relative_to(REPO)))
+def test_sql_is_portable_to_mysql(path: Path):
+    text = "\n".join(line.split("--", 1)[0] for line in path.read_text().splitlines())
+    found = [label for pattern, label in MARIADB_ONLY if pattern.search(text)]
+    assert not found, f"{path.name} uses MariaDB-only syntax: {found}"
+
+
+def test_portability_check_catches_mariadb_only_syntax():
+    sample = "ALTER TABLE t DROP INDEX IF EXISTS k; ALTER TABLE t ADD COLUMN IF NOT EXISTS c INT"
+    hits = [label for pattern, label in MARIADB_ONLY if pattern.search(sample)]
+    assert "DROP INDEX IF EXISTS" in hits and "ADD [COLUMN] IF NOT EXISTS" in hits
+
+
+def test_each_migration_twice_with_the_plain_client(database):
+    for path in sorted(MIGRATIONS.glob("*.sql")):
+        first = database.run_client(path)
+        assert first.returncode == 0, f"{path.name} failed: {first.stderr}"
+        schema_once = database.schema()
+        second = database.run_client(path)
+        assert second.returncode == 0, f"{path.name} failed on its second run: {second.stderr}"
+        assert database.schema() == schema_once, f"{path.name} changed the schema on its second run"
+
+
+def test_runner_on_empty_database(database):
+    with database.connect() as conn:
+        result = migrations.migrate(conn)
+    files = sorted(p.name for p in MIGRATIONS.glob("*.sql"))
+    assert result.applied == files
+    ledger = database.query(
+        f"SELECT version, name, checksum, duration_ms FROM {migrations.LEDGER_TABLE} ORDER BY version"
+    )
+    assert [f"{v:03d}_{n}.sql" for v, n, _, _ in ledger] == files
+    assert all(len(c) == 64 and d >= 0 for _, _, c, d in ledger)
+    tables = {t for (t,) in database.query("SHOW TABLES")}
+    assert {
+        "parks",
+        "rides",
+        "ride_classifications",
+        "ride_status_snapshots",
+        "park_activity_snapshots",
+        "aggregation_log",
+        "ride_hourly_stats",
+        "park_hourly_stats",
+    } <= tables
+
+
+def test_runner_on_up_to_date_database_costs_one_query(migrated):
+    schema = migrated.schema()
+
+    def counters(cur) -> dict[str, int]:
+        cur.execute("SHOW SESSION STATUS WHERE Variable_name IN ('Com_select', 'Questions', 'Handler_read_rnd_next')")
+        return {name: int(value) for name, value in cur.fetchall()}
+
+    with migrated.connect() as conn:
+        cur = conn.cursor()
+        before = counters(cur)
+        result = migrations.migrate(conn)
+        after = counters(cur)
+    assert result.applied == []
+    assert "current" in result.summary()
+    assert after["Com_select"] - before["Com_select"] == 1  # the ledger read, nothing else
+    # Questions: that SELECT, the ROLLBACK ending its read, and the SHOW that reads the counters.
+    assert after["Questions"] - before["Questions"] == 3
+    assert migrated.schema() == schema
+
+
+def test_changed_applied_file_is_refused(database, tmp_path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    with database.connect() as conn:
+        migrations.migrate(conn, folder=folder)
+    target = folder / "013_add_hourly_stats.sql"
+    target.write_text(target.read_text() + "\n-- an innocent-looking edit\n")
+    with database.connect() as conn, pytest.raises(migrations.MigrationError, match="013_add_hourly_stats.sql"):
+        migrations.migrate(conn, folder=folder)
+
+
+def test_failed_migration_is_not_recorded_and_a_fixed_rerun_completes(database, tmp_path):
+    folder = tmp_path / "migrations"
+    shutil.copytree(MIGRATIONS, folder)
+    broken = folder / "900_broken.sql"
+    broken.write_text(
+        "CREATE TABLE IF NOT EXISTS halfway (id INT PRIMARY KEY);\n"
+        "ALTER TABLE halfway ADD COLUMN note VARCHAR(10);\n"
+        "ALTER TABLE no_such_table ADD COLUMN x INT;\n"
+    )
+    with database.connect() as conn, pytest.raises(migrations.MigrationError) as err:
+        migrations.migrate(conn, folder=folder)
+    message = str(err.value)
+    assert "900_broken.sql" in message and "statement 3" in message and "no_such_table" in message
+    assert database.query(f"SELECT COUNT(*) FROM {migrations.LEDGER_TABLE} WHERE version = 900") == [(0,)]
+    broken.write_text(
+        "CREATE TABLE IF NOT EXISTS halfway (id INT PRIMARY KEY);\n"
+        "SET @ddl = IF((SELECT COUNT(*) FROM information_schema.columns WHERE table_schema = DATABASE()\n"
+        "  AND table_name = 'halfway' AND column_name = 'note') = 0,\n"
+        "  'ALTER TABLE halfway ADD COLUMN note VARCHAR(10)', 'DO 0');\n"
+        "PREPARE s FROM @ddl; EXECUTE s; DEALLOCATE PREPARE s;\n"
+    )
+    with database.connect() as conn:
+        result = migrations.migrate(conn, folder=folder)
+    assert result.applied == ["900_broken.sql"]
+
+
+def test_eight_runners_at_once_apply_each_migration_once(database):
+    files = sorted(p.name for p in MIGRATIONS.glob("*.sql"))
+    barrier = threading.Barrier(8)
+    results: list[list[str]] = []
+    errors: list[BaseException] = []
+
+    def run():
+        try:
+            with database.connect() as conn:
+                barrier.wait(timeout=30)
+                results.append(migrations.migrate(conn, lock_timeout=120).applied)
+        except BaseException as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=180)
+    assert errors == []
+    assert len(results) == 8
+    applied = [name for r in results for name in r]
+    assert sorted(applied) == files  # each file applied by exactly one runner
+    ledger = database.query(f"SELECT version, COUNT(*) FROM {migrations.LEDGER_TABLE} GROUP BY version")
+    assert len(ledger) == len(files) and all(count == 1 for _, count in ledger)
+
+
+def _legacy_rows(database) -> dict[str, list[tuple]]:
+    columns = {
+        "parks": "park_id, queue_times_id, name, city, timezone, is_disney, is_universal, is_active",
+        "rides": "ride_id, park_id, name, tier, is_active",
+        "ride_classifications": "id, ride_id, tier, tier_weight",
+        "ride_status_snapshots": "snapshot_id, ride_id, recorded_at, is_open, wait_time, computed_is_open, last_updated_api",
+        "park_activity_snapshots": "snapshot_id, park_id, recorded_at, total_rides_tracked, rides_open, rides_closed, "
+        "avg_wait_time, max_wait_time, park_appears_open, shame_score",
+        "aggregation_log": "log_id, aggregation_date, aggregation_type, started_at, completed_at, status, "
+        "aggregated_until_ts, error_message, parks_processed, rides_processed",
+        "ride_daily_stats": "ride_id, stat_date, downtime_minutes",
+    }
+    return {t: database.query(f"SELECT {c} FROM {t} ORDER BY 1, 2") for t, c in columns.items()}
+
+
+def test_legacy_database_upgrades_in_place(database):
+    loaded = database.run_client(LEGACY_FIXTURE)
+    assert loaded.returncode == 0, loaded.stderr
+    before = _legacy_rows(database)
+    assert all(before.values())
+
+    with database.connect() as conn:
+        result = migrations.migrate(conn)
+    assert result.applied  # the legacy database has no ledger: everything runs, idempotently
+
+    assert _legacy_rows(database) == before
+    status = database.query(
+        "SELECT column_type FROM information_schema.columns WHERE table_schema = DATABASE() "
+        "AND table_name = 'ride_status_snapshots' AND column_name = 'status'"
+    )
+    assert status == [("enum('OPERATING','DOWN','CLOSED','REFURBISHMENT')",)]
+    assert database.query("SELECT COUNT(*) FROM ride_status_snapshots WHERE status IS NOT NULL") == [(0,)]
+    keys = {
+        k
+        for (k,) in database.query(
+            "SELECT index_name FROM information_schema.statistics WHERE table_schema = DATABASE() "
+            "AND table_name = 'aggregation_log'"
+        )
+    }
+    assert "unique_aggregation" not in keys
+    assert {"idx_aggregation_log_date_type", "uq_aggregation_log_run"} <= keys
+    # The legacy (ride_id, recorded_at) index is reused, not duplicated under another name.
+    ride_time = database.query(
+        "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = DATABASE() "
+        "AND table_name = 'ride_status_snapshots' AND seq_in_index = 1 AND column_name = 'ride_id'"
+    )
+    assert ride_time == [(1,)]
+
+    # What the old schema made impossible: two hourly rows on one day, with their start hour.
+    for hour in (13, 14):
+        database.execute(
+            "INSERT INTO aggregation_log (aggregation_date, aggregation_type, aggregated_from_ts, "
+            "aggregated_until_ts, status, dag_id, run_id) VALUES ('2025-06-01', 'hourly', %s, %s, 'success', 'd', %s)",
+            (f"2025-06-01 {hour}:00:00", f"2025-06-01 {hour + 1}:00:00", f"run{hour}"),
+        )
+    assert database.query("SELECT COUNT(*) FROM aggregation_log WHERE aggregation_type = 'hourly'") == [(2,)]
+
+    with database.connect() as conn:
+        assert migrations.migrate(conn).applied == []
