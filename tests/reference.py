@@ -95,8 +95,9 @@ def is_open(s) -> bool:
     return s.status == "OPERATING" or (s.status is None and s.computed_is_open == 1)
 
 
-def _operated(s, down_reporting: bool) -> bool:
-    return is_open(s) or (down_reporting and s.status == "DOWN")
+def _operated(s, down_reporting: bool, known_to_operate: bool) -> bool:
+    # DOWN at Disney/Universal signals operation only for a ride seen open before the hour's end.
+    return is_open(s) or (down_reporting and known_to_operate and s.status == "DOWN")
 
 
 def _is_down(s, down_reporting: bool) -> bool:
@@ -138,7 +139,8 @@ def hourly(parks, rides, ride_snaps, park_snaps, hour_start: datetime, interval_
         day_start = datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
 
         park_polls = by_park.get(ride.park_id, [])
-        ops = [s.recorded_at for s in snaps if day_start <= s.recorded_at < hour_end and _operated(s, down_reporting)]
+        known = any(is_open(s) and s.recorded_at < hour_end for s in snaps)
+        ops = [s.recorded_at for s in snaps if day_start <= s.recorded_at < hour_end and _operated(s, down_reporting, known)]
         first_op = min(ops) if ops else None
         down = sum(
             1

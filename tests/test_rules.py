@@ -77,6 +77,23 @@ def test_down_before_first_operating_counts_at_disney_not_elsewhere(migrated):
     assert rides[20]["down_snapshots"] == 0 and rides[20]["ride_operated"] == 1
 
 
+def test_disney_ride_never_seen_open_is_not_down(migrated):
+    # A playground that reports DOWN all season (TouringPlans' Boneyard): DOWN signals operation
+    # only for a ride seen open before the hour's end. Ride 20 was open once, a day earlier.
+    t = Tracker().park(1, disney=True).ride(10, 1, tier=3).ride(20, 1, tier=1)
+    t.snap(20, "2025-12-07 18:00:00", "OPERATING", 40)
+    for ride in (10, 20):
+        t.snap(ride, "2025-12-08 13:00:00", "DOWN")
+        every_10(ride, t, ["DOWN"] * 6)
+    t.park_open_all_hour(1, "2025-12-08 13:00:00").park_open_all_hour(1, H)
+    t.write(migrated)
+    aggregate(migrated, H)
+    rides, parks = assert_matches_reference(migrated, H)
+    assert rides[10]["ride_operated"] == 0 and rides[10]["down_snapshots"] == 0
+    assert rides[20]["ride_operated"] == 1 and rides[20]["down_snapshots"] == 6
+    assert parks[1]["effective_park_weight"] == D("3.00") and parks[1]["shame_score"] == D("10.0")
+
+
 def test_closed_counts_as_down_only_outside_down_reporting_parks(migrated):
     t = Tracker().park(1, disney=True).park(2)
     t.ride(10, 1).ride(20, 2)
@@ -197,6 +214,7 @@ def test_local_day_of_a_park_west_of_utc_on_fall_back(migrated):
     # 2025-11-02 15:00 UTC is 10:00 EST. An operation at 03:30 UTC belongs to Nov 1st locally.
     hour = "2025-11-02 15:00:00"
     t = Tracker().park(1, tz="America/New_York", disney=True).ride(10, 1).ride(11, 1)
+    t.snap(10, "2025-11-01 20:00:00", "OPERATING", 5)  # ride 10 is known to operate
     t.snap(10, "2025-11-02 04:10:00", "DOWN")  # 00:10 local on Nov 2nd: an operated signal at Disney
     t.snap(11, "2025-11-02 03:30:00", "OPERATING", 5)  # 23:30 local on Nov 1st
     for ride in (10, 11):
@@ -206,7 +224,9 @@ def test_local_day_of_a_park_west_of_utc_on_fall_back(migrated):
     aggregate(migrated, hour)
     rides, _ = assert_matches_reference(migrated, hour)
     assert rides[10]["down_snapshots"] == 3
-    assert rides[11]["down_snapshots"] == 3  # its own 15:00 DOWN is a first operation at Disney
+    # Ride 11's OPERATING at 03:30 UTC was the day before locally, but it makes the ride known to
+    # operate: its own 15:00 DOWN is then a first operation at Disney.
+    assert rides[11]["down_snapshots"] == 3
 
 
 def test_cadence_sets_downtime_hours(migrated):
