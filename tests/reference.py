@@ -140,7 +140,11 @@ def hourly(parks, rides, ride_snaps, park_snaps, hour_start: datetime, interval_
 
         park_polls = by_park.get(ride.park_id, [])
         known = any(is_open(s) and s.recorded_at < hour_end for s in snaps)
-        ops = [s.recorded_at for s in snaps if day_start <= s.recorded_at < hour_end and _operated(s, down_reporting, known)]
+        ops = [
+            s.recorded_at
+            for s in snaps
+            if day_start <= s.recorded_at < hour_end and _operated(s, down_reporting, known)
+        ]
         first_op = min(ops) if ops else None
         down = sum(
             1

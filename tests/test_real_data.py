@@ -4,10 +4,11 @@ row-by-row reference."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
+
 import touringplans
 from aggregate_helpers import aggregate, assert_matches_reference
 
@@ -50,7 +51,7 @@ def test_hours_match_counts_from_the_csv_and_the_reference(animal_kingdom, hour)
     database, data = animal_kingdom
     aggregate(database, hour)
     rides, parks = assert_matches_reference(database, hour)
-    start = datetime.fromisoformat(hour).replace(tzinfo=timezone.utc)
+    start = datetime.fromisoformat(hour).replace(tzinfo=UTC)
     for ride_id in (85, 86):
         want = _from_csv(data, ride_id, start)
         got = {k: rides[ride_id][k] for k in want}

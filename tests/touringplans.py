@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import csv
 from collections import defaultdict
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -29,7 +29,7 @@ def readings() -> dict[int, list[tuple[datetime, int]]]:
     for ride_id, name, _, _ in RIDES:
         with open(FIXTURE / name, newline="") as f:
             out[ride_id] = [
-                (datetime.fromisoformat(row["datetime"]).replace(tzinfo=zone).astimezone(timezone.utc), int(row["SPOSTMIN"]))
+                (datetime.fromisoformat(row["datetime"]).replace(tzinfo=zone).astimezone(UTC), int(row["SPOSTMIN"]))
                 for row in csv.DictReader(f)
             ]
     return out
@@ -50,8 +50,15 @@ def load(database) -> dict[int, list[tuple[datetime, int]]]:
     for ride_id, rows in data.items():
         for at, minutes in rows:
             down = minutes == -999
-            snaps.append((ride_id, at.strftime("%Y-%m-%d %H:%M:%S"), None if down else minutes, 0 if down else 1,
-                          "DOWN" if down else "OPERATING"))
+            snaps.append(
+                (
+                    ride_id,
+                    at.strftime("%Y-%m-%d %H:%M:%S"),
+                    None if down else minutes,
+                    0 if down else 1,
+                    "DOWN" if down else "OPERATING",
+                )
+            )
             by_time[at].append(minutes)
     database.executemany(
         "INSERT INTO ride_status_snapshots (ride_id, recorded_at, wait_time, computed_is_open, status) "
@@ -63,10 +70,17 @@ def load(database) -> dict[int, list[tuple[datetime, int]]]:
     parks = []
     for at, values in sorted(by_time.items()):
         waits = [v for v in values if v != -999]
-        parks.append((
-            PARK_ID, (at + timedelta(seconds=4)).strftime("%Y-%m-%d %H:%M:%S"), len(values), len(waits),
-            len(values) - len(waits), round(sum(waits) / len(waits), 2) if waits else None, 1,
-        ))
+        parks.append(
+            (
+                PARK_ID,
+                (at + timedelta(seconds=4)).strftime("%Y-%m-%d %H:%M:%S"),
+                len(values),
+                len(waits),
+                len(values) - len(waits),
+                round(sum(waits) / len(waits), 2) if waits else None,
+                1,
+            )
+        )
     database.executemany(
         "INSERT INTO park_activity_snapshots (park_id, recorded_at, total_rides_tracked, rides_open, rides_closed, "
         "avg_wait_time, park_appears_open) VALUES (%s, %s, %s, %s, %s, %s, %s)",
