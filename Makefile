@@ -19,11 +19,16 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export THEMEPARK_LOCALDB_PORT := $(LOCALDB_PORT)
 export PYTHONPATH := $(CURDIR)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
 
-.PHONY: help setup test lint db-start db-stop db-shell lock clean
+DEMO_DB := themepark
+# The private server's demo database, unless the user named a tracker database.
+DEMO_CONN = $(if $(AIRFLOW_CONN_THEMEPARK_DB),$(AIRFLOW_CONN_THEMEPARK_DB),$(LOCALDB_URL)/$(DEMO_DB))
+
+.PHONY: help setup demo dags-test test lint db-start db-stop db-shell lock clean
 
 help:
 	@echo "make demo      set everything up and run the DAG on a sample day"
 	@echo "make test      run every test (starts the private MariaDB when needed)"
+	@echo "make dags-test HOUR=2025-07-04T21:00:00+00:00   one hour through the airflow CLI"
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make lint      ruff"
 	@echo "make db-start  start the private MariaDB ($(LOCALDB_URL)); make db-stop stops it"
@@ -36,6 +41,19 @@ $(STAMP): requirements.txt constraints.txt
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
 
+demo: setup db-start
+	@if [ -z "$$AIRFLOW_CONN_THEMEPARK_DB" ]; then \
+	  mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) -e "CREATE DATABASE IF NOT EXISTS $(DEMO_DB)"; fi
+	AIRFLOW_CONN_THEMEPARK_DB="$(DEMO_CONN)" THEMEPARK_DEMO_DB_LABEL="$(if $(AIRFLOW_CONN_THEMEPARK_DB),AIRFLOW_CONN_THEMEPARK_DB,$(LOCALDB_URL)/$(DEMO_DB) (private MariaDB))" \
+	  $(BIN)/python scripts/demo.py
+
+# One hour through the Airflow CLI, e.g. make dags-test HOUR=2025-07-04T21:00:00+00:00
+dags-test: setup db-start
+	@test -n "$(HOUR)" || { echo "usage: make dags-test HOUR=2025-07-04T21:00:00+00:00 (the hour ending then)"; exit 2; }
+	@test -f $(AIRFLOW_HOME)/airflow.db || $(BIN)/airflow db migrate
+	AIRFLOW_CONN_THEMEPARK_DB="$(DEMO_CONN)" THEMEPARK_START_DATE="$${THEMEPARK_START_DATE:-2015-01-01}" \
+	  $(BIN)/airflow dags test themepark_hourly_aggregation $(HOUR)
+
 db-start:
 	@if [ -n "$$AIRFLOW_CONN_THEMEPARK_DB" ]; then \
 	  echo "AIRFLOW_CONN_THEMEPARK_DB is set: using that database, not starting a local one"; \
@@ -45,7 +63,7 @@ db-stop:
 	scripts/localdb.sh stop
 
 db-shell: db-start
-	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) --init-command="SET time_zone='+00:00'" themepark
+	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) --init-command="SET time_zone='+00:00'" $(DEMO_DB)
 
 # Tests create and drop databases of their own on THEMEPARK_TEST_SERVER (a server URL with a
 # user allowed to create databases), or on the private MariaDB when it is not set.
