@@ -141,6 +141,10 @@ def test_sessions_run_in_utc_whatever_the_server_time_zone(dag, migrated, server
 
         with db.connection() as conn:
             assert db.query_one(conn, "SELECT @@session.time_zone, @@global.time_zone") == ("+00:00", global_tz)
+            variable = (
+                "tx_isolation" if "MariaDB" in db.query_one(conn, "SELECT VERSION()")[0] else "transaction_isolation"
+            )
+            assert db.query_one(conn, f"SELECT @@session.{variable}") == ("READ-COMMITTED",)
         _sample(migrated)  # written through UTC sessions
         run = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 15, tz="UTC"))
         assert str(run.state) == "success"

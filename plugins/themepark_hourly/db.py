@@ -34,6 +34,11 @@ def connect(conn_id: str | None = None) -> Any:
     conn = hook.get_conn()
     # Every write below is an explicit transaction; the hook knows each client's autocommit API.
     hook.set_autocommit(conn, False)
+    # READ COMMITTED: INSERT ... SELECT then takes no shared locks on the snapshots the collector
+    # keeps writing, and replacing one hour takes no gap locks that could block another hour.
+    # (The SESSION form works on MariaDB and MySQL alike; the variable names differ.)
+    with contextlib.closing(conn.cursor()) as cur:
+        cur.execute("SET SESSION TRANSACTION ISOLATION LEVEL READ COMMITTED")
     return conn
 
 
