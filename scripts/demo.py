@@ -9,11 +9,12 @@ from __future__ import annotations
 import os
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 SAMPLE_DAY = date(2025, 7, 4)
 # 14:00-20:00 UTC: afternoon and evening in Europe, morning to afternoon in the Americas.
-FIRST_HOUR = datetime(2025, 7, 4, 14, tzinfo=timezone.utc)
+FIRST_HOUR = datetime(2025, 7, 4, 14, tzinfo=UTC)
 HOURS = int(os.environ.get("DEMO_HOURS", "6"))
 
 # The DAG must start before the sample day, or Airflow creates no tasks for its manual runs.
@@ -37,8 +38,9 @@ def load_sample(started: float) -> None:
     with db.connection() as conn:
         result = migrations.migrate(conn)
         step(f"tracker schema: {result.summary()}")
-        foreign = db.query_one(conn, sql["count_foreign_parks"],
-                               (sample_data.SAMPLE_PARK_ID_BASE, sample_data.SAMPLE_PARK_ID_BASE + 999))[0]
+        foreign = db.query_one(
+            conn, sql["count_foreign_parks"], (sample_data.SAMPLE_PARK_ID_BASE, sample_data.SAMPLE_PARK_ID_BASE + 999)
+        )[0]
         if foreign:
             sys.exit(
                 f"demo: the database already holds {foreign} parks that are not sample parks; the demo "
@@ -101,25 +103,33 @@ def report(run_ids: list[str]) -> None:
     end = FIRST_HOUR + timedelta(hours=HOURS)
     fmt = "%Y-%m-%d %H:%M:%S"
     with db.connection() as conn:
-        rows = db.query_all(conn, sql["park_ranking"], {"first_hour": FIRST_HOUR.strftime(fmt), "end_hour": end.strftime(fmt)})
+        rows = db.query_all(
+            conn, sql["park_ranking"], {"first_hour": FIRST_HOUR.strftime(fmt), "end_hour": end.strftime(fmt)}
+        )
         logs = db.query_all(conn, sql["log_rows"], {"run_ids": tuple(run_ids)})
     current = None
     for hour, name, tz, shame, downtime, wait, operating, down, was_open in rows:
         if hour != current:
             current = hour
             print(f"\n{hour:%Y-%m-%d %H:%M}-{hour + timedelta(hours=1):%H:%M} UTC   parks ranked by shame score")
-            print(f"  {'park':<28} {'local time':>10} {'shame':>6} {'downtime h':>10} {'avg wait':>9} {'rides up/down':>14}")
-        local = hour.replace(tzinfo=timezone.utc).astimezone(__import__("zoneinfo").ZoneInfo(tz))
+            print(
+                f"  {'park':<28} {'local time':>10} {'shame':>6} {'downtime h':>10} {'avg wait':>9} {'rides up/down':>14}"
+            )
+        local = hour.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
         if was_open:
-            print(f"  {name:<28} {local:%H:%M}{'':>5} {shame:>6} {downtime:>10} {wait if wait is not None else '-':>9} "
-                  f"{f'{operating}/{down}':>14}")
+            print(
+                f"  {name:<28} {local:%H:%M}{'':>5} {shame:>6} {downtime:>10} {wait if wait is not None else '-':>9} "
+                f"{f'{operating}/{down}':>14}"
+            )
         else:
             print(f"  {name:<28} {local:%H:%M}{'':>5} {'closed':>6}")
     print("\naggregation_log rows of these runs")
     print(f"  {'log_id':>6}  {'hour (UTC)':<17} {'status':<8} {'rides':>5} {'parks':>5}  run_id")
     for log_id, run_id, start, _end, status, rides, parks, error in logs:
-        print(f"  {log_id:>6}  {start:%Y-%m-%d %H:%M}  {status:<8} {rides:>5} {parks:>5}  {run_id}"
-              + (f"\n          {error}" if error else ""))
+        print(
+            f"  {log_id:>6}  {start:%Y-%m-%d %H:%M}  {status:<8} {rides:>5} {parks:>5}  {run_id}"
+            + (f"\n          {error}" if error else "")
+        )
 
 
 def main() -> None:

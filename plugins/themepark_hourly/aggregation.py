@@ -67,18 +67,8 @@ def hour_transaction(conn: Any, hour: Hour) -> Iterator[Any]:
     schema = db.query_one(conn, "SELECT DATABASE()")[0]
     if not schema:
         raise AggregationError("the connection names no database: add one to the connection URI")
-    with db.named_lock(conn, hour_lock_name(schema, hour), config.lock_timeout_seconds()):
-        cur = conn.cursor()
-        try:
-            yield cur
-            conn.commit()
-        except BaseException:
-            with contextlib.suppress(Exception):
-                conn.rollback()
-            raise
-        finally:
-            with contextlib.suppress(Exception):
-                cur.close()
+    with db.named_lock(conn, hour_lock_name(schema, hour), config.lock_timeout_seconds()), db.transaction(conn) as cur:
+        yield cur
 
 
 def _fetch(cur: Any, sql: str, params: dict[str, Any]) -> list[tuple]:

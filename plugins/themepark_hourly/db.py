@@ -63,6 +63,22 @@ def query_one(conn: Any, sql: str, params: Any = None) -> tuple | None:
     return rows[0] if rows else None
 
 
+@contextlib.contextmanager
+def transaction(conn: Any) -> Iterator[Any]:
+    """A cursor for one transaction: committed when the block ends, rolled back on any error."""
+    cur = conn.cursor()
+    try:
+        yield cur
+        conn.commit()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            conn.rollback()
+        raise
+    finally:
+        with contextlib.suppress(Exception):
+            cur.close()
+
+
 class LockTimeout(RuntimeError):
     """A named database lock could not be had in time."""
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
+from themepark_hourly import db
 from themepark_hourly.sql_files import named_statements
 
 LOG_SQL = "aggregation/aggregation_log.sql"
@@ -57,13 +57,5 @@ def write(conn: Any, entry: RunLogEntry) -> None:
         "run_id": entry.run_id,
     }
     sql = named_statements(LOG_SQL)["upsert_run"]
-    cur = conn.cursor()
-    try:
+    with db.transaction(conn) as cur:
         cur.execute(sql, params)
-        conn.commit()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            conn.rollback()
-        raise
-    finally:
-        cur.close()
