@@ -13,7 +13,9 @@ import contextlib
 import hashlib
 import json
 import logging
-from collections.abc import Iterator
+import random
+import time
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -76,60 +78,108 @@ def _fetch(cur: Any, sql: str, params: dict[str, Any]) -> list[tuple]:
     return list(cur.fetchall())
 
 
+# Errors after which the same transaction may simply be tried again: a deadlock (1213) or a lock
+# wait timeout (1205). The server has rolled the transaction back; nothing was written.
+RETRYABLE = {1213: "deadlock", 1205: "lock wait timeout"}
+# The connection itself is gone (killed, server restarted, network): this task cannot go on, but
+# nothing was committed, so Airflow's task retry is the way forward.
+CONNECTION_LOST = {
+    2006: "server has gone away",
+    2013: "lost connection during query",
+    1927: "connection killed",
+    1053: "server shutdown in progress",
+    2055: "lost connection",
+}
+
+
+def _with_retries(conn: Any, hour: Hour, table: str, work: Callable[[Any], Any]) -> Any:
+    """Run ``work(cursor)`` in the hour's transaction, retrying deadlocks and lock wait timeouts."""
+    attempts = config.conflict_retries() + 1
+    for attempt in range(1, attempts + 1):
+        try:
+            with hour_transaction(conn, hour) as cur:
+                return work(cur)
+        except AggregationError:
+            raise
+        except Exception as exc:
+            code = db.error_code(exc)
+            if code in RETRYABLE and attempt < attempts:
+                delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
+                log.warning(
+                    "%s for hour %s: %s (error %s) on attempt %d of %d; rolled back, retrying in %.1f s",
+                    table,
+                    hour,
+                    RETRYABLE[code],
+                    code,
+                    attempt,
+                    attempts,
+                    delay,
+                )
+                time.sleep(delay)
+                continue
+            raise AggregationError(f"{table} for hour {hour}: {_db_message(exc)}") from exc
+    raise AssertionError("unreachable")
+
+
 def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
     """Replace ride_hourly_stats for ``hour``; return what was read and written."""
     config.check_snapshot_interval(interval_minutes)
     sql = named_statements(RIDE_SQL)
-    params: dict[str, Any] = {**hour.db_params(), "interval_minutes": interval_minutes}
-    try:
-        with hour_transaction(conn, hour) as cur:
-            parks = _fetch(cur, sql["park_timezones"], params)
-            rows, bad_zones = park_days.compute(hour.start, parks)
-            params["park_days"] = json.dumps(rows)
-            for name in ("drop_staging", "create_park_day", "fill_park_day", "create_ride_hour", "stage"):
-                cur.execute(sql[name], params)
-            bad = _fetch(cur, sql["bad_rows"], params)
-            if bad:
-                raise AggregationError(_describe_bad_rides(hour, bad, bad_zones))
-            cur.execute(sql["upsert"], params)
-            cur.execute(sql["delete_stale"], params)
-            removed = cur.rowcount
-            written, snapshots, down, operated = _fetch(cur, sql["totals"], params)[0]
-            cur.execute(sql["drop_staging"], params)
-    except AggregationError:
-        raise
-    except Exception as exc:
-        raise AggregationError(f"ride_hourly_stats for hour {hour}: {_db_message(exc)}") from exc
-    return RideResult(int(written), int(removed), int(snapshots), int(down), int(operated))
+
+    def work(cur: Any) -> RideResult:
+        params: dict[str, Any] = {**hour.db_params(), "interval_minutes": interval_minutes}
+        parks = _fetch(cur, sql["park_timezones"], params)
+        rows, bad_zones = park_days.compute(hour.start, parks)
+        params["park_days"] = json.dumps(rows)
+        for name in ("drop_staging", "create_park_day", "fill_park_day", "create_ride_hour", "stage"):
+            cur.execute(sql[name], params)
+        bad = _fetch(cur, sql["bad_rows"], params)
+        if bad:
+            raise AggregationError(_describe_bad_rides(hour, bad, bad_zones))
+        cur.execute(sql["upsert"], params)
+        cur.execute(sql["delete_stale"], params)
+        removed = cur.rowcount
+        written, snapshots, down, operated = _fetch(cur, sql["totals"], params)[0]
+        cur.execute(sql["drop_staging"], params)
+        return RideResult(int(written), int(removed), int(snapshots), int(down), int(operated))
+
+    return _with_retries(conn, hour, "ride_hourly_stats", work)
 
 
 def aggregate_parks(conn: Any, hour: Hour) -> ParkResult:
     """Replace park_hourly_stats for ``hour`` from its park snapshots and ride rows."""
     sql = named_statements(PARK_SQL)
     params: dict[str, Any] = hour.db_params()
-    try:
-        with hour_transaction(conn, hour) as cur:
-            bad = _fetch(cur, sql["bad_weights"], params)
-            if bad:
-                raise AggregationError(_describe_bad_weights(hour, bad))
-            for name in ("drop_staging", "create_park_hour", "stage", "upsert"):
-                cur.execute(sql[name], params)
-            cur.execute(sql["delete_stale"], params)
-            removed = cur.rowcount
-            missing = [int(r[0]) for r in _fetch(cur, sql["parks_without_snapshots"], params)]
-            written, snapshots = _fetch(cur, sql["totals"], params)[0]
-            cur.execute(sql["drop_staging"], params)
-    except AggregationError:
-        raise
-    except Exception as exc:
-        raise AggregationError(f"park_hourly_stats for hour {hour}: {_db_message(exc)}") from exc
-    return ParkResult(int(written), int(removed), int(snapshots), missing)
+
+    def work(cur: Any) -> ParkResult:
+        bad = _fetch(cur, sql["bad_weights"], params)
+        if bad:
+            raise AggregationError(_describe_bad_weights(hour, bad))
+        for name in ("drop_staging", "create_park_hour", "stage", "upsert"):
+            cur.execute(sql[name], params)
+        cur.execute(sql["delete_stale"], params)
+        removed = cur.rowcount
+        missing = [int(r[0]) for r in _fetch(cur, sql["parks_without_snapshots"], params)]
+        written, snapshots = _fetch(cur, sql["totals"], params)[0]
+        cur.execute(sql["drop_staging"], params)
+        return ParkResult(int(written), int(removed), int(snapshots), missing)
+
+    return _with_retries(conn, hour, "park_hourly_stats", work)
 
 
 def _db_message(exc: BaseException) -> str:
+    code = db.error_code(exc)
     args = getattr(exc, "args", ())
-    if len(args) >= 2 and isinstance(args[0], int):
-        return f"database error {args[0]}: {args[1]}"
+    text = args[1] if len(args) >= 2 and isinstance(args[0], int) else str(exc)
+    if code in CONNECTION_LOST:
+        return (
+            f"the database connection was lost mid-transaction ({CONNECTION_LOST[code]}, error {code}: {text}); "
+            "nothing was committed, the hour's previous rows are unchanged, and a task retry will redo it"
+        )
+    if code in RETRYABLE:
+        return f"{RETRYABLE[code]} (error {code}: {text}) persisted after {config.conflict_retries()} retries"
+    if code is not None:
+        return f"database error {code}: {text}"
     return f"{type(exc).__name__}: {exc}"
 
 

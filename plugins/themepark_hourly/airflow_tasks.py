@@ -72,7 +72,7 @@ def _now() -> datetime:
 @_reports_errors("migrate")
 def migrate(context: Mapping[str, Any]) -> dict[str, Any]:
     started = _now()
-    with db.connection() as conn:
+    with db.connection(config.migrate_conn_id()) as conn:
         result = migrations.migrate(conn)
     log.info("migrate: %s", result.summary())
     # The run's first task records when the run's work started, for aggregation_log.started_at:

@@ -32,6 +32,15 @@ def conn_id() -> str:
     return _env("THEMEPARK_CONN_ID", "themepark_db")
 
 
+def migrate_conn_id() -> str:
+    """Connection used by the migrate task: one allowed to run DDL (THEMEPARK_MIGRATE_CONN_ID).
+
+    Defaults to the aggregation connection; set it to keep DDL rights away from the user that
+    aggregates (see scripts/create-db-users.sh).
+    """
+    return _env("THEMEPARK_MIGRATE_CONN_ID", conn_id())
+
+
 def snapshot_interval_minutes() -> int:
     """Collector cadence in minutes: each down snapshot stands for this much downtime."""
     return _int_env("THEMEPARK_SNAPSHOT_INTERVAL_MINUTES", DEFAULT_SNAPSHOT_INTERVAL_MINUTES, 1, 60)
@@ -89,3 +98,8 @@ def retry_delay_seconds() -> int:
 
 def max_active_runs() -> int:
     return _int_env("THEMEPARK_MAX_ACTIVE_RUNS", 4, 1, 64)
+
+
+def conflict_retries() -> int:
+    """How often a transaction that hit a deadlock or lock wait timeout is tried again."""
+    return _int_env("THEMEPARK_CONFLICT_RETRIES", 3, 0, 10)

@@ -94,19 +94,12 @@ def _ledger(conn: Any) -> dict[int, str] | None:
     try:
         rows = db.query_all(conn, f"SELECT version, checksum FROM {LEDGER_TABLE}")
     except Exception as exc:  # noqa: BLE001 - the client library decides the exception class
-        if _error_code(exc) == _NO_SUCH_TABLE:
+        if db.error_code(exc) == _NO_SUCH_TABLE:
             conn.rollback()
             return None
         raise
     conn.rollback()  # end the read transaction: later snapshots must see other runners' work
     return {int(version): checksum for version, checksum in rows}
-
-
-def _error_code(exc: BaseException) -> int | None:
-    args = getattr(exc, "args", ())
-    if args and isinstance(args[0], int):
-        return args[0]
-    return getattr(exc, "errno", None)
 
 
 def _check_unchanged(migrations: list[Migration], applied: dict[int, str]) -> None:
