@@ -256,3 +256,27 @@ def test_log_task_that_cannot_reach_the_database_fails_the_run_with_the_reason(
     assert str(run.state) == "failed"
     out = capfd.readouterr()
     assert "Can't connect" in out.out + out.err
+
+
+def test_database_restarted_between_tasks_leaves_a_whole_hour_and_a_true_log(dag, sample_hour, server, monkeypatch):
+    import os
+
+    if os.environ.get("THEMEPARK_TEST_SERVER"):
+        pytest.skip("restarts only the project's private MariaDB, not a server it was given")
+    from themepark_hourly import airflow_tasks
+
+    script = str(REPO / "scripts" / "localdb.sh")
+    original = airflow_tasks.aggregate_parks
+
+    def restart_first(context):
+        subprocess.run([script, "stop"], check=True, capture_output=True)
+        subprocess.run([script, "start"], check=True, capture_output=True)
+        return original(context)
+
+    monkeypatch.setattr(airflow_tasks, "aggregate_parks", restart_first)
+    sample_hour.execute("DELETE FROM park_hourly_stats")
+    run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 16, tz="UTC"))
+    assert str(run.state) == "success"
+    assert_matches_reference(sample_hour, H)
+    [row] = sample_hour.query("SELECT status, rides_processed, parks_processed FROM aggregation_log")
+    assert row == ("success", 18, 3)

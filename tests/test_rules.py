@@ -328,3 +328,17 @@ def test_invalid_tier_weight_is_refused(migrated):
     migrated.execute("UPDATE ride_classifications SET tier_weight = 7 WHERE ride_id = 10")
     with pytest.raises(AggregationError, match=r"ride_id 10 has ride_classifications.tier_weight 7"):
         aggregate(migrated, H)
+
+
+def test_hour_with_ride_snapshots_but_no_park_snapshot(migrated):
+    # The collector lost its park polls: rides count as in a closed park, no park row is written,
+    # and the result says which parks.
+    t = Tracker().park(1).ride(10, 1)
+    t.snap(10, "2025-12-08 13:00:00", "OPERATING", 10)
+    every_10(10, t, ["DOWN"] * 6)
+    t.write(migrated)
+    _, parks_result = aggregate(migrated, H)
+    rides, parks = assert_matches_reference(migrated, H)
+    assert rides[10]["down_snapshots"] == 0 and rides[10]["snapshot_count"] == 6
+    assert parks == {}
+    assert parks_result.parks_without_snapshots == [1]
