@@ -90,6 +90,15 @@ class TestDatabase:
             cur.execute(sql, params)
             return list(cur.fetchall())
 
+    @contextlib.contextmanager
+    def table_hidden(self, table: str):
+        """The table renamed away for the block (readers get error 1146), then put back."""
+        self.execute(f"RENAME TABLE `{table}` TO `{table}_away`")
+        try:
+            yield
+        finally:
+            self.execute(f"RENAME TABLE `{table}_away` TO `{table}`")
+
     def run_client(self, sql_file: Path) -> subprocess.CompletedProcess:
         cmd, env = self.server.client_command(self.name)
         with open(sql_file, "rb") as stdin:

@@ -162,11 +162,8 @@ def test_least_privilege_users_run_the_dag_and_no_credential_reaches_a_log(dag, 
             db.query_all(conn, "CREATE TABLE IF NOT EXISTS allowed_for_migrations (x INT)")
             db.query_all(conn, "DROP TABLE allowed_for_migrations")
 
-        migrated.execute("RENAME TABLE rides TO rides_away")
-        try:
+        with migrated.table_hidden("rides"):
             failed = dag.test(logical_date=None, run_after=pendulum.datetime(2025, 7, 4, 16, 7, tz="UTC"))
-        finally:
-            migrated.execute("RENAME TABLE rides_away TO rides")
         assert str(failed.state) == "failed"
     finally:
         with server.connect() as conn, conn.cursor() as cur:
