@@ -127,8 +127,8 @@ class RunFailed(RuntimeError):
     pass
 
 
-def _upstream_outcome(context: Mapping[str, Any]) -> tuple[dict[str, str], list[str]]:
-    """States of the aggregation tasks in this run, and the errors they recorded."""
+def _upstream_outcome(context: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+    """States and results of the aggregation tasks in this run, and the errors they recorded."""
     ti = context["ti"]
     dag_run = context["dag_run"]
     states: dict[str, str] = {}
@@ -137,35 +137,32 @@ def _upstream_outcome(context: Mapping[str, Any]) -> tuple[dict[str, str], list[
         states = {k: str(v) for k, v in (found.get(dag_run.run_id) or {}).items()}
     except Exception as exc:  # noqa: BLE001 - fall back to XCom results below
         log.warning("log: could not read task states (%s); judging by task results", exc)
+    results: dict[str, Any] = {}
     errors = []
     for task_id in AGGREGATION_TASKS:
+        results[task_id] = ti.xcom_pull(task_ids=task_id)
+        state = states.setdefault(task_id, "success" if results[task_id] is not None else "failed")
+        if state == "success":
+            continue
         error = ti.xcom_pull(task_ids=task_id, key=ERROR_XCOM_KEY)
-        result = ti.xcom_pull(task_ids=task_id)
-        state = states.get(task_id)
-        if state is None:
-            state = "success" if result is not None else "failed"
-            states[task_id] = state
-        if state != "success":
-            if error:
-                errors.append(f"{task_id} failed: {error}")
-            elif state == "upstream_failed":
-                errors.append(f"{task_id} did not run (upstream failed)")
-            else:
-                errors.append(f"{task_id} ended {state}")
-    return states, errors
+        if error:
+            errors.append(f"{task_id} failed: {error}")
+        elif state == "upstream_failed":
+            errors.append(f"{task_id} did not run (upstream failed)")
+        else:
+            errors.append(f"{task_id} ended {state}")
+    return states, results, errors
 
 
-def _run_started_at(ti: Any, dag_run: Any) -> datetime | None:
-    migrated = ti.xcom_pull(task_ids="migrate") or {}
-    if migrated.get("started_at"):
+def _run_started_at(migrated: Mapping[str, Any] | None, dag_run: Any) -> datetime | None:
+    if migrated and migrated.get("started_at"):
         return datetime.fromisoformat(migrated["started_at"])
     return getattr(dag_run, "start_date", None)
 
 
 def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
-    ti = context["ti"]
     dag_run = context["dag_run"]
-    states, errors = _upstream_outcome(context)
+    states, results, errors = _upstream_outcome(context)
 
     try:
         resolved = resolve_hour(context)
@@ -173,8 +170,8 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
     except hours.IntervalError:
         hour_start, hour_end = context.get("data_interval_start"), context.get("data_interval_end")
     day_source = hour_start or context.get("logical_date") or dag_run.run_after
-    rides = ti.xcom_pull(task_ids="aggregate_rides") or {}
-    parks = ti.xcom_pull(task_ids="aggregate_parks") or {}
+    rides = results["aggregate_rides"] or {}
+    parks = results["aggregate_parks"] or {}
     status = "failed" if errors else "success"
     entry = run_log.RunLogEntry(
         dag_id=dag_run.dag_id,
@@ -182,7 +179,7 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
         aggregation_date=day_source.astimezone(UTC).date(),
         hour_start=hour_start,
         hour_end=hour_end,
-        started_at=_run_started_at(ti, dag_run),
+        started_at=_run_started_at(results["migrate"], dag_run),
         completed_at=_now(),
         status=status,
         error_message="; ".join(errors) or None,
