@@ -96,22 +96,33 @@ FROM (
     FROM (
         SELECT
             i.*,
-            CASE WHEN i.last_open_before_hour >= i.day_start THEN 1 ELSE 0 END AS open_before_hour,
-            CASE WHEN i.down_reporting = 1
-                      AND (i.open_in_hour = 1 OR i.last_open_before_hour IS NOT NULL)
-                 THEN 1 ELSE 0 END AS known_to_operate
+            CASE
+                WHEN i.down_reporting = 0 THEN 0
+                WHEN i.open_in_hour = 1 OR i.open_before_hour = 1 THEN 1
+                WHEN i.needs_lookup = 0 THEN 0
+                ELSE EXISTS (
+                    SELECT 1
+                    FROM ride_status_snapshots e
+                    WHERE e.ride_id = i.ride_id
+                      AND e.recorded_at < %(hour_start)s
+                      AND (e.status = 'OPERATING' OR (e.status IS NULL AND e.computed_is_open = 1))
+                      AND NOT EXISTS (
+                          SELECT 1 FROM ride_status_snapshots e2
+                          WHERE e2.ride_id = e.ride_id
+                            AND e2.recorded_at = e.recorded_at
+                            AND e2.snapshot_id > e.snapshot_id)
+                )
+            END AS known_to_operate
         FROM (
             SELECT
                 h.*,
-                -- One backward index scan answers both "open earlier today" (at or after the
-                -- park's local midnight) and "ever seen open" (known to operate); it stops at
-                -- the first open snapshot it meets, usually the previous poll.
                 CASE
-                    WHEN h.needs_lookup = 0 THEN NULL
-                    ELSE (
-                        SELECT e.recorded_at
+                    WHEN h.needs_lookup = 0 THEN 0
+                    ELSE EXISTS (
+                        SELECT 1
                         FROM ride_status_snapshots e
                         WHERE e.ride_id = h.ride_id
+                          AND e.recorded_at >= h.day_start
                           AND e.recorded_at < %(hour_start)s
                           AND (e.status = 'OPERATING' OR (e.status IS NULL AND e.computed_is_open = 1))
                           AND NOT EXISTS (
@@ -119,10 +130,8 @@ FROM (
                               WHERE e2.ride_id = e.ride_id
                                 AND e2.recorded_at = e.recorded_at
                                 AND e2.snapshot_id > e.snapshot_id)
-                        ORDER BY e.recorded_at DESC
-                        LIMIT 1
                     )
-                END AS last_open_before_hour
+                END AS open_before_hour
             FROM (
                 SELECT
                     w.ride_id,
