@@ -67,6 +67,9 @@ class SampleSpec:
     seed: int = 42
     interval_minutes: int = 10
     legacy_status_park: bool = True  # one park's collector writes no status (older tracker)
+    # A collector that polls around the clock (closed parks report every ride CLOSED), as the
+    # benchmark's tracker does; by default polls cover opening hours plus an hour either side.
+    all_day_polls: bool = False
 
 
 @dataclass(frozen=True)
@@ -154,9 +157,14 @@ class Sample:
         opens = datetime(day.year, day.month, day.day, park.opens, tzinfo=zone).astimezone(UTC)
         closes = datetime(day.year, day.month, day.day, park.closes, tzinfo=zone).astimezone(UTC)
         polls = []
+        if self.spec.all_day_polls:
+            first = datetime(day.year, day.month, day.day, tzinfo=zone).astimezone(UTC)
+            last = (datetime(day.year, day.month, day.day, tzinfo=zone) + timedelta(days=1)).astimezone(UTC)
+        else:
+            first, last = opens - timedelta(hours=1), closes + timedelta(hours=1)
         # The collector's clock is not on the minute: polls at :MM:SS with a per-day offset.
-        t = opens - timedelta(hours=1) + timedelta(seconds=rng.randint(0, 59))
-        while t < closes + timedelta(hours=1):
+        t = first + timedelta(seconds=rng.randint(0, 59))
+        while t < last:
             polls.append(t)
             t += step
         down_reporting = park.is_disney or park.is_universal

@@ -1,0 +1,402 @@
+"""`make bench`: how fast the DAG's aggregation is, against the floor and a per-ride baseline.
+
+    python bench/bench.py [--datasets tracker_2d,tracker_30d,x10_2d] [--reps 5] [--out FILE]
+
+Data sets, each loaded once into a database of its own on the benchmark server and reused while
+the generator and the set's definition are unchanged (the seeded generator's tracker day, with
+polls around the clock, repeated day after day):
+
+    tracker_30d  80 parks, 4,240 rides, 10-minute polls, 30 days (about 25,000 ride snapshots an hour)
+    tracker_2d   the same parks and rides, only the 2 days that hold the measured park day
+    x10_2d       800 parks, 42,400 rides, the same 2 days
+
+For each data set and measured hour (09:00 and 22:00 New York time, so that the "first operation
+today" look-up has a whole day behind it at the late hour) it times, on one connection and with
+warm caches, the median of several repetitions of: the functions the DAG's tasks call
+(aggregate_rides, aggregate_parks, without Airflow's start-up), the floor (one grouped read of
+the hour's snapshots) and, at tracker scale, the per-ride baseline in the style of the original
+job (one INSERT ... SELECT per ride, then per park), whose rows must equal the DAG's. Prints a
+table, the targets of issue #5 with PASS/FAIL, and writes everything to bench/results.json.
+The benchmark server is THEMEPARK_BENCH_SERVER, else the project's private MariaDB.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import hashlib
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "plugins"))
+
+from themepark_hourly import aggregation, db, migrations, park_days, sample_data  # noqa: E402
+from themepark_hourly.hours import Hour  # noqa: E402
+from themepark_hourly.sql_files import named_statements  # noqa: E402
+
+SQL_FILE = "bench.sql"
+BASE_PARKS = 80
+RIDES_PER_PARK = 53
+PARK_DAY = date(2025, 7, 15)
+# The template day is the 24 UTC hours from this instant: with the day before it, every park's
+# local day PARK_DAY (Tokyo to Los Angeles) is complete.
+WINDOW_START = datetime(2025, 7, 15, 12, tzinfo=UTC)
+HOURS = {
+    "09:00 New York": datetime(2025, 7, 15, 13, tzinfo=UTC),
+    "22:00 New York": datetime(2025, 7, 16, 2, tzinfo=UTC),
+}
+INTERVAL_MINUTES = 10
+
+
+@dataclass(frozen=True)
+class Dataset:
+    name: str
+    copies: int  # the 80 parks' rides, repeated with other ids
+    days: int  # template days, ending with the measured one
+    baseline: bool = True
+    parks: int = BASE_PARKS
+    rides_per_park: int = RIDES_PER_PARK
+
+    def spec(self, parks: int | None = None) -> sample_data.SampleSpec:
+        return sample_data.SampleSpec(
+            parks=parks or self.parks,
+            rides_per_park=self.rides_per_park,
+            first_day=PARK_DAY,
+            days=2,
+            seed=2025,
+            all_day_polls=True,
+        )
+
+    def fingerprint(self) -> str:
+        source = (REPO / "plugins/themepark_hourly/sample_data.py").read_bytes()
+        digest = hashlib.sha256(source).hexdigest()[:12]
+        return f"v1 {self.parks}x{self.rides_per_park} copies={self.copies} days={self.days} gen={digest}"
+
+
+DATASETS = {
+    d.name: d
+    for d in (
+        Dataset("tracker_2d", copies=1, days=2),
+        Dataset("tracker_30d", copies=1, days=30),
+        Dataset("x10_2d", copies=10, days=2, baseline=False),
+    )
+}
+
+
+@dataclass
+class Measurement:
+    dataset: str
+    hour: str
+    hour_start_utc: str
+    ride_snapshots_read: int
+    park_snapshots_read: int
+    rides_written: int
+    parks_written: int
+    seconds: dict[str, float] = field(default_factory=dict)
+    handler_reads: dict[str, int] = field(default_factory=dict)
+    ratios: dict[str, float] = field(default_factory=dict)
+    baseline_rows_differing: int | None = None
+
+
+def server_url() -> str:
+    url = os.environ.get("THEMEPARK_BENCH_SERVER", "").strip()
+    if url:
+        return url.rstrip("/")
+    done = subprocess.run([str(REPO / "scripts/localdb.sh"), "start"], capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"bench: could not start the private MariaDB:\n{done.stderr}")
+    return done.stdout.strip().splitlines()[-1]
+
+
+@contextlib.contextmanager
+def connected(server: str, database: str) -> Iterator[Any]:
+    """A connection made the way the DAG makes it (the Airflow connection, UTC, READ COMMITTED)."""
+    os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = f"{server}/{database}"
+    with db.connection() as conn:
+        yield conn
+
+
+def create_database(server: str, name: str) -> None:
+    import MySQLdb
+    from urllib.parse import unquote, urlsplit
+
+    parts = urlsplit(server)
+    admin = MySQLdb.connect(
+        host=parts.hostname or "127.0.0.1",
+        port=parts.port or 3306,
+        user=unquote(parts.username or "root"),
+        passwd=unquote(parts.password or ""),
+    )
+    with contextlib.closing(admin), contextlib.closing(admin.cursor()) as cur:
+        cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
+
+
+def load(server: str, database: str, ds: Dataset, progress: Callable[[str], None] = print) -> dict[str, Any]:
+    """Load ``ds`` into ``database`` unless it already holds exactly that set; return its marker."""
+    sql = named_statements(SQL_FILE)
+    create_database(server, database)
+    with connected(server, database) as conn:
+        migrations.migrate(conn)
+        db.query_all(conn, sql["create_marker"])
+        row = db.query_one(conn, sql["read_marker"], {"name": ds.name})
+        if row and row[0] == ds.fingerprint():
+            conn.rollback()
+            progress(f"{ds.name}: reusing {row[1]:,} ride snapshots in `{database}`")
+            return {"ride_snapshots": int(row[1]), "park_snapshots": int(row[2]), "load_seconds": float(row[3])}
+        if row or db.query_one(conn, "SELECT COUNT(*) FROM parks")[0]:
+            conn.rollback()
+            sys.exit(f"bench: `{database}` holds other data; drop it (DROP DATABASE `{database}`) and run again")
+        t0 = time.monotonic()
+        counts = _write(conn, ds, sql, progress)
+        db.query_all(conn, sql["analyze"])
+        marker = {**counts, "load_seconds": round(time.monotonic() - t0, 1)}
+        with db.transaction(conn) as cur:
+            cur.execute(sql["write_marker"], {"name": ds.name, "fingerprint": ds.fingerprint(), **marker})
+        progress(f"{ds.name}: loaded {counts['ride_snapshots']:,} ride snapshots in {marker['load_seconds']} s")
+        return marker
+
+
+def _write(conn: Any, ds: Dataset, sql: dict[str, str], progress: Callable[[str], None]) -> dict[str, int]:
+    base = sample_data.Sample(ds.spec(parks=BASE_PARKS))
+    everything = sample_data.Sample(ds.spec(parks=BASE_PARKS * ds.copies))
+    lo = WINDOW_START.strftime("%Y-%m-%d %H:%M:%S")
+    hi = (WINDOW_START + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
+    ride_rows: list[tuple] = []
+    park_rows: list[tuple] = []
+    for day in base.days():
+        rides, parks = base.snapshots(day)
+        ride_rows += [r for r in rides if lo <= r[1] < hi]
+        park_rows += [p for p in parks if lo <= p[1] < hi]
+    ride_rows.sort(key=lambda r: r[1])
+    park_rows.sort(key=lambda p: p[1])
+    progress(f"{ds.name}: generated a template day of {len(ride_rows):,} ride snapshots")
+    with db.transaction(conn) as cur:
+        cur.execute(sql["drop_template"])
+        for name in ("create_template_rides", "create_template_parks", "create_copies"):
+            cur.execute(sql[name])
+        cur.executemany(sql["insert_copy"], [(k,) for k in range(ds.copies)])
+        for k in range(0, len(ride_rows), 5000):
+            cur.executemany(sql["insert_template_ride"], ride_rows[k : k + 5000])
+        cur.executemany(sql["insert_template_park"], park_rows)
+        ins = named_statements(sample_data.SQL_FILE)
+        cur.executemany(ins["insert_parks"], everything.park_rows())
+        cur.executemany(ins["insert_rides"], everything.ride_rows())
+        cur.executemany(ins["insert_classifications"], everything.classification_rows())
+    steps = {"park_step": BASE_PARKS, "ride_step": BASE_PARKS * 1000}
+    for shift in range(-(ds.days - 1), 1):
+        with db.transaction(conn) as cur:
+            cur.execute(sql["copy_ride_day"], {**steps, "days": shift})
+            cur.execute(sql["copy_park_day"], {**steps, "days": shift})
+        progress(f"{ds.name}: day {shift + ds.days} of {ds.days} written")
+    with db.transaction(conn) as cur:
+        cur.execute(sql["drop_template"])
+    return {
+        "ride_snapshots": len(ride_rows) * ds.copies * ds.days,
+        "park_snapshots": len(park_rows) * ds.copies * ds.days,
+    }
+
+
+def _handler_reads(conn: Any, sql: dict[str, str]) -> int:
+    return int(db.query_one(conn, sql["handler_reads"])[0])
+
+
+def _timed(conn: Any, sql: dict[str, str], work: Callable[[], Any]) -> tuple[float, int, Any]:
+    # The status query reads rows itself: what two of them in a row read is subtracted.
+    first = _handler_reads(conn, sql)
+    before = _handler_reads(conn, sql)
+    t0 = time.perf_counter()
+    result = work()
+    took = time.perf_counter() - t0
+    return took, _handler_reads(conn, sql) - before - (before - first), result
+
+
+def run_baseline(conn: Any, hour: Hour, sql: dict[str, str]) -> None:
+    """The original job's shape: list the rides, one INSERT ... SELECT per ride, then per park."""
+    params = hour.db_params()
+    with db.transaction(conn) as cur:
+        cur.execute(sql["baseline_setup"])
+        cur.execute(sql["baseline_setup_parks"])
+        cur.execute(sql["baseline_clear_rides"], params)
+        cur.execute(sql["baseline_clear_parks"], params)
+        cur.execute(sql["baseline_rides_of_hour"], params)
+        rides = list(cur.fetchall())
+        day_start: dict[str, str] = {}
+        for ride_id, park_id, down_reporting, tz in rides:
+            if tz not in day_start:
+                day_start[tz] = park_days.day_start_utc(hour.start, tz).strftime("%Y-%m-%d %H:%M:%S")
+            cur.execute(
+                sql["baseline_ride"],
+                {
+                    **params,
+                    "ride_id": ride_id,
+                    "park_id": park_id,
+                    "down_reporting": int(down_reporting),
+                    "day_start": day_start[tz],
+                    "interval_minutes": INTERVAL_MINUTES,
+                },
+            )
+        cur.execute(sql["baseline_parks_of_hour"], params)
+        for (park_id,) in list(cur.fetchall()):
+            cur.execute(sql["baseline_park"], {**params, "park_id": park_id})
+
+
+def measure(conn: Any, ds: Dataset, label: str, hour: Hour, reps: int, baseline_reps: int) -> Measurement:
+    sql = named_statements(SQL_FILE)
+    params = hour.db_params()
+
+    def floor() -> int:
+        return len(db.query_all(conn, sql["floor"], params))
+
+    def rides() -> aggregation.RideResult:
+        return aggregation.aggregate_rides(conn, hour, INTERVAL_MINUTES)
+
+    def parks() -> aggregation.ParkResult:
+        return aggregation.aggregate_parks(conn, hour)
+
+    # One untimed round first: caches warm, the hour's rows exist (re-runs replace them).
+    floor(), rides(), parks()
+    samples: dict[str, list[float]] = {"floor": [], "aggregate_rides": [], "aggregate_parks": [], "both": []}
+    reads: dict[str, int] = {}
+    for _ in range(reps):
+        t_floor, reads["floor"], _n = _timed(conn, sql, floor)
+        t_rides, reads["aggregate_rides"], ride_result = _timed(conn, sql, rides)
+        t_parks, reads["aggregate_parks"], park_result = _timed(conn, sql, parks)
+        samples["floor"].append(t_floor)
+        samples["aggregate_rides"].append(t_rides)
+        samples["aggregate_parks"].append(t_parks)
+        samples["both"].append(t_rides + t_parks)
+    reads["both"] = reads["aggregate_rides"] + reads["aggregate_parks"]
+    m = Measurement(
+        ds.name,
+        label,
+        hour.start.isoformat(),
+        ride_result.snapshots_read,
+        park_result.snapshots_read,
+        ride_result.rides_written,
+        park_result.parks_written,
+        {k: round(statistics.median(v), 4) for k, v in samples.items()},
+        reads,
+    )
+    m.ratios["ours_over_floor"] = round(m.seconds["both"] / m.seconds["floor"], 2)
+    m.ratios["rides_over_floor"] = round(m.seconds["aggregate_rides"] / m.seconds["floor"], 2)
+    if ds.baseline and baseline_reps:
+        runs = []
+        for _ in range(baseline_reps):
+            took, reads["baseline"], _none = _timed(conn, sql, lambda: run_baseline(conn, hour, sql))
+            runs.append(took)
+        m.seconds["baseline"] = round(statistics.median(runs), 4)
+        m.ratios["baseline_over_ours"] = round(m.seconds["baseline"] / m.seconds["both"], 1)
+        m.baseline_rows_differing = int(db.query_one(conn, sql["ride_rows_differing"], params)[0]) + int(
+            db.query_one(conn, sql["park_rows_differing"], params)[0]
+        )
+    return m
+
+
+def targets(results: list[Measurement]) -> list[tuple[str, float | None, str, bool | None]]:
+    by = {(m.dataset, m.hour): m for m in results}
+    morning, late = list(HOURS)
+    checks: list[tuple[str, float | None, str, bool | None]] = []
+
+    def add(name: str, value: float | None, limit: str, ok: Callable[[float], bool]) -> None:
+        checks.append((name, value, limit, None if value is None else ok(value)))
+
+    def ratio(a: tuple[str, str], b: tuple[str, str], key: str = "both") -> float | None:
+        if a in by and b in by:
+            return round(by[a].seconds[key] / by[b].seconds[key], 2)
+        return None
+
+    for h in (morning, late):
+        m = by.get(("tracker_30d", h))
+        add(f"ours / floor, tracker 30 days, {h}", m and m.ratios["ours_over_floor"], "<= 3", lambda v: v <= 3)
+        add(
+            f"baseline / ours, tracker 30 days, {h}",
+            m and m.ratios.get("baseline_over_ours"),
+            ">= 50",
+            lambda v: v >= 50,
+        )
+        add(f"10x / tracker (2 days), {h}", ratio(("x10_2d", h), ("tracker_2d", h)), "<= 12", lambda v: v <= 12)
+        add(f"30 days / 2 days, {h}", ratio(("tracker_30d", h), ("tracker_2d", h)), "<= 1.3", lambda v: v <= 1.3)
+    add("late / morning hour, tracker 30 days", ratio(("tracker_30d", late), ("tracker_30d", morning)), "<= 1.5",
+        lambda v: v <= 1.5)
+    for m in results:
+        if m.baseline_rows_differing is not None:
+            add(f"baseline rows differing from the DAG's, {m.dataset}, {m.hour}", m.baseline_rows_differing, "= 0",
+                lambda v: v == 0)
+    return checks
+
+
+def print_report(results: list[Measurement], checks: list) -> None:
+    print(f"\n{'data set':<12} {'hour':<15} {'snapshots':>9} {'written':>7} {'floor s':>8} {'rides s':>8} "
+          f"{'parks s':>8} {'both s':>8} {'base s':>8} {'ours/floor':>10} {'base/ours':>9} {'reads ours/floor':>16}")
+    for m in results:
+        s = m.seconds
+        reads = m.handler_reads
+        print(
+            f"{m.dataset:<12} {m.hour:<15} {m.ride_snapshots_read:>9,} {m.rides_written + m.parks_written:>7,} "
+            f"{s['floor']:>8.3f} {s['aggregate_rides']:>8.3f} {s['aggregate_parks']:>8.3f} {s['both']:>8.3f} "
+            f"{s.get('baseline', float('nan')):>8.2f} {m.ratios['ours_over_floor']:>10.2f} "
+            f"{m.ratios.get('baseline_over_ours', float('nan')):>9.1f} "
+            f"{reads['both'] / max(reads['floor'], 1):>16.2f}"
+        )
+    print("\ntargets (issue #5)")
+    for name, value, limit, ok in checks:
+        verdict = "n/a " if ok is None else ("PASS" if ok else "FAIL")
+        print(f"  {verdict}  {name:<58} {value if value is not None else '-':>8}  (target {limit})")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--datasets", default=",".join(DATASETS))
+    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--baseline-reps", type=int, default=1)
+    parser.add_argument("--out", default=str(REPO / "bench/results.json"))
+    parser.add_argument("--db-prefix", default="themepark_bench_")
+    args = parser.parse_args(argv)
+    server = server_url()
+    results: list[Measurement] = []
+    loads = {}
+    for name in args.datasets.split(","):
+        ds = DATASETS[name]
+        database = args.db_prefix + ds.name
+        loads[name] = load(server, database, ds)
+        with connected(server, database) as conn:
+            for label, start in HOURS.items():
+                m = measure(conn, ds, label, Hour(start), args.reps, args.baseline_reps)
+                print(f"{ds.name} {label}: both {m.seconds['both']:.3f} s, floor {m.seconds['floor']:.3f} s", flush=True)
+                results.append(m)
+    checks = targets(results)
+    print_report(results, checks)
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text(
+        json.dumps(
+            {
+                "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "server": db_version(server, args.db_prefix + next(iter(loads))),
+                "datasets": loads,
+                "results": [asdict(m) for m in results],
+                "targets": [{"target": n, "value": v, "limit": lim, "pass": ok} for n, v, lim, ok in checks],
+            },
+            indent=2,
+        )
+    )
+    print(f"\nwritten to {args.out}")
+    return 0 if all(ok is not False for *_rest, ok in checks) else 1
+
+
+def db_version(server: str, database: str) -> str:
+    with connected(server, database) as conn:
+        return str(db.query_one(conn, "SELECT VERSION()")[0])
+
+
+if __name__ == "__main__":
+    sys.exit(main())
