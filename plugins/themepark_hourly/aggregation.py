@@ -27,6 +27,20 @@ log = logging.getLogger(__name__)
 
 RIDE_SQL = "aggregation/ride_hourly_stats.sql"
 PARK_SQL = "aggregation/park_hourly_stats.sql"
+# The statements of RIDE_SQL, in order: staging the hour, then (once the rows are known to be
+# classifiable) the look-ups into the day before H and the down counts.
+STAGE_RIDES = (
+    "drop_staging",
+    "create_park_day",
+    "fill_park_day",
+    "create_park_cell",
+    "fill_park_cell",
+    "create_snap",
+    "fill_snap",
+    "create_ride_hour",
+    "stage",
+)
+COUNT_RIDES = ("lookup_open_today", "lookup_known_to_operate", "lookup_operated_today", "create_ride_down", "count_down")
 
 
 class AggregationError(RuntimeError):
@@ -131,11 +145,13 @@ def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
         parks = _fetch(cur, sql["park_timezones"], params)
         rows, bad_zones = park_days.compute(hour.start, parks)
         params["park_days"] = json.dumps(rows)
-        for name in ("drop_staging", "create_park_day", "fill_park_day", "create_ride_hour", "stage"):
+        for name in STAGE_RIDES:
             cur.execute(sql[name], params)
         bad = _fetch(cur, sql["bad_rows"], params)
         if bad:
             raise AggregationError(_describe_bad_rides(hour, bad, bad_zones))
+        for name in COUNT_RIDES:
+            cur.execute(sql[name], params)
         cur.execute(sql["upsert"], params)
         cur.execute(sql["delete_stale"], params)
         removed = cur.rowcount

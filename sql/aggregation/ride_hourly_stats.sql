@@ -4,7 +4,7 @@
 -- client library, never formatted into the text.
 
 -- name: drop_staging
-DROP TEMPORARY TABLE IF EXISTS tmp_park_day, tmp_ride_hour;
+DROP TEMPORARY TABLE IF EXISTS tmp_park_day, tmp_park_cell, tmp_snap, tmp_ride_hour, tmp_ride_down;
 
 -- name: create_park_day
 -- Local midnight of each park's day containing H, in UTC. Computed in Python from the park's
@@ -22,202 +22,140 @@ FROM JSON_TABLE(%(park_days)s, '$[*]' COLUMNS (
     day_start DATETIME PATH '$[1]'
 )) AS jt;
 
+-- name: create_park_cell
+-- Which park snapshot is "nearest, at most 90 s away" for any instant of H, precomputed per park:
+-- each park snapshot owns the seconds closer to it than to its neighbours (a tie goes to the
+-- earlier one; at the same instant the highest snapshot_id wins), clipped to +-90 s. Seconds are
+-- counted from the hour's start. A ride snapshot then finds its park's state with one join
+-- instead of a nearest-neighbour search per snapshot.
+CREATE TEMPORARY TABLE tmp_park_cell (
+    park_id INT NOT NULL,
+    lo INT NOT NULL,
+    hi INT NOT NULL,
+    park_appears_open TINYINT NOT NULL,
+    KEY (park_id, lo) USING BTREE
+) ENGINE=MEMORY;
+
+-- name: fill_park_cell
+-- Park snapshots from 270 s before H to 270 s after: those within 90 s of H and the neighbours
+-- (up to 180 s further) that bound their cells.
+INSERT INTO tmp_park_cell (park_id, lo, hi, park_appears_open)
+SELECT n.park_id,
+       GREATEST(n.sec - 90, COALESCE(FLOOR((n.prev_sec + n.sec) / 2) + 1, n.sec - 90)),
+       LEAST(n.sec + 90, COALESCE(FLOOR((n.sec + n.next_sec) / 2), n.sec + 90)),
+       n.park_appears_open
+FROM (
+    SELECT d.park_id, d.sec, d.park_appears_open,
+           LAG(d.sec) OVER (PARTITION BY d.park_id ORDER BY d.sec) AS prev_sec,
+           LEAD(d.sec) OVER (PARTITION BY d.park_id ORDER BY d.sec) AS next_sec
+    FROM (
+        SELECT pas.park_id,
+               TIMESTAMPDIFF(SECOND, %(hour_start)s, pas.recorded_at) AS sec,
+               COALESCE(pas.park_appears_open, 0) AS park_appears_open,
+               ROW_NUMBER() OVER (PARTITION BY pas.park_id, pas.recorded_at ORDER BY pas.snapshot_id DESC) AS rn
+        FROM park_activity_snapshots pas
+        WHERE pas.recorded_at >= %(hour_start)s - INTERVAL 270 SECOND
+          AND pas.recorded_at < %(hour_end)s + INTERVAL 270 SECOND
+    ) AS d
+    WHERE d.rn = 1
+) AS n;
+
+-- name: create_snap
+-- H's ride snapshots, read once. kind: 1 open (OPERATING, or status NULL and computed_is_open
+-- = 1), 2 DOWN, 3 closed (CLOSED, or status NULL and computed_is_open = 0), 0 neither
+-- (REFURBISHMENT, or no status and no computed_is_open). One row per ride and second:
+-- duplicate snapshots count once, the highest snapshot_id wins.
+CREATE TEMPORARY TABLE tmp_snap (
+    ride_id INT NOT NULL,
+    sec INT NOT NULL,
+    wait_time INT NULL,
+    kind TINYINT NOT NULL,
+    snapshot_id BIGINT NOT NULL,
+    PRIMARY KEY (ride_id, sec) USING BTREE
+) ENGINE=MEMORY;
+
+-- name: fill_snap
+-- ON DUPLICATE KEY: assignments run left to right, so snapshot_id is compared before it changes.
+INSERT INTO tmp_snap (ride_id, sec, wait_time, kind, snapshot_id)
+SELECT rss.ride_id,
+       TIMESTAMPDIFF(SECOND, %(hour_start)s, rss.recorded_at),
+       rss.wait_time,
+       CASE WHEN rss.status = 'OPERATING' THEN 1
+            WHEN rss.status = 'DOWN' THEN 2
+            WHEN rss.status = 'CLOSED' THEN 3
+            WHEN rss.status IS NULL AND rss.computed_is_open = 1 THEN 1
+            WHEN rss.status IS NULL AND rss.computed_is_open = 0 THEN 3
+            ELSE 0 END,
+       rss.snapshot_id
+FROM ride_status_snapshots rss
+WHERE rss.recorded_at >= %(hour_start)s
+  AND rss.recorded_at < %(hour_end)s
+ON DUPLICATE KEY UPDATE
+    wait_time = IF(VALUES(snapshot_id) > tmp_snap.snapshot_id, VALUES(wait_time), tmp_snap.wait_time),
+    kind = IF(VALUES(snapshot_id) > tmp_snap.snapshot_id, VALUES(kind), tmp_snap.kind),
+    snapshot_id = GREATEST(tmp_snap.snapshot_id, VALUES(snapshot_id));
+
 -- name: create_ride_hour
 CREATE TEMPORARY TABLE tmp_ride_hour (
     ride_id INT NOT NULL PRIMARY KEY,
     park_id INT NULL,
     park_known TINYINT NOT NULL,
+    down_reporting TINYINT NOT NULL,
     day_start DATETIME NULL,
     snapshot_count INT NOT NULL,
     operating_snapshots INT NOT NULL,
-    down_snapshots INT NOT NULL,
     avg_wait_time_minutes DECIMAL(20,2) NULL,
-    ride_operated TINYINT NOT NULL
-) ENGINE=InnoDB;
+    first_open INT NULL,
+    first_down INT NULL,
+    first_candidate INT NULL,
+    needs_lookup TINYINT NOT NULL,
+    open_before_hour TINYINT NOT NULL DEFAULT 0,
+    known_to_operate TINYINT NOT NULL DEFAULT 0,
+    operated_before_hour TINYINT NOT NULL DEFAULT 0,
+    first_operation INT NULL
+) ENGINE=MEMORY;
 
 -- name: stage
--- One pass over H's snapshots. Duplicate snapshots of a ride at the same recorded_at count once
--- (the highest snapshot_id wins). Per snapshot:
---   is_open     status OPERATING, or status NULL and computed_is_open = 1
---   is_down     down-reporting park (Disney/Universal): status DOWN; elsewhere DOWN or CLOSED, or
---               status NULL and computed_is_open = 0. REFURBISHMENT is never down.
---   down_signal DOWN in a down-reporting park: an operated signal (the ride tried to operate),
---               for a ride known to operate, i.e. seen open at least once before the hour's end.
---               A ride that has never been open (a playground reporting DOWN all season) is
---               not broken down, it does not operate (docs/DECISIONS.md).
---   park_open   the park snapshot nearest in time, at most 90 s away, says park_appears_open;
---               looked up only for down snapshots, the only ones it can change.
--- A down snapshot counts once the ride has operated today (first operation <= its time).
--- Operation within H comes from running flags over H's rows; operation earlier today (back to
--- the park's local midnight) and "seen open before" are looked up only for the rides whose
--- result depends on them, so a full day of history behind H costs nothing for a ride that is
--- open in H with no down snapshot before its first open one.
-INSERT INTO tmp_ride_hour (ride_id, park_id, park_known, day_start, snapshot_count,
-                           operating_snapshots, down_snapshots, avg_wait_time_minutes,
-                           ride_operated)
-SELECT
-    k.ride_id,
-    k.park_id,
-    k.park_known,
-    k.day_start,
-    k.snapshot_count,
-    k.operating_snapshots,
-    CASE
-        WHEN k.needs_lookup = 0 OR k.operated_before_hour = 1 THEN k.down_park_open
-        WHEN k.known_to_operate = 1 THEN k.down_after_signal
-        ELSE k.down_after_open
-    END,
-    k.avg_wait_time_minutes,
-    CASE
-        WHEN k.open_in_hour = 1 OR k.operated_before_hour = 1 THEN 1
-        WHEN k.known_to_operate = 1 AND k.down_signal_in_hour = 1 THEN 1
-        ELSE 0
-    END
+-- Per ride: counts, average wait, and the first open, first DOWN and first down-candidate second
+-- of H (a down candidate is DOWN in a down-reporting park, DOWN or closed elsewhere). A ride open
+-- in H whose first down candidate comes after its first open snapshot needs no history: the day
+-- before H cannot change its row. Every other ride gets the look-ups below.
+INSERT INTO tmp_ride_hour (ride_id, park_id, park_known, down_reporting, day_start, snapshot_count,
+                           operating_snapshots, avg_wait_time_minutes, first_open, first_down,
+                           first_candidate, needs_lookup)
+SELECT x.*,
+       CASE WHEN x.first_open IS NOT NULL AND (x.first_candidate IS NULL OR x.first_candidate > x.first_open)
+            THEN 0 ELSE 1 END
 FROM (
-    SELECT
-        j.*,
-        CASE
-            WHEN j.open_before_hour = 1 THEN 1
-            WHEN j.known_to_operate = 1 AND EXISTS (
-                SELECT 1
-                FROM ride_status_snapshots e
-                WHERE e.ride_id = j.ride_id
-                  AND e.recorded_at >= j.day_start
-                  AND e.recorded_at < %(hour_start)s
-                  AND e.status = 'DOWN'
-                  AND NOT EXISTS (
-                      SELECT 1 FROM ride_status_snapshots e2
-                      WHERE e2.ride_id = e.ride_id
-                        AND e2.recorded_at = e.recorded_at
-                        AND e2.snapshot_id > e.snapshot_id)
-            ) THEN 1
-            ELSE 0
-        END AS operated_before_hour
+    SELECT g.ride_id,
+           r.park_id,
+           CASE WHEN p.park_id IS NULL THEN 0 ELSE 1 END AS park_known,
+           CASE WHEN p.is_disney = 1 OR p.is_universal = 1 THEN 1 ELSE 0 END AS down_reporting,
+           pd.day_start,
+           g.snapshot_count,
+           g.operating_snapshots,
+           g.avg_wait_time_minutes,
+           g.first_open,
+           g.first_down,
+           CASE WHEN p.is_disney = 1 OR p.is_universal = 1 THEN g.first_down
+                ELSE LEAST(COALESCE(g.first_down, g.first_closed), COALESCE(g.first_closed, g.first_down)) END
+               AS first_candidate
     FROM (
-        SELECT
-            i.*,
-            CASE
-                WHEN i.down_reporting = 0 THEN 0
-                WHEN i.open_in_hour = 1 OR i.open_before_hour = 1 THEN 1
-                WHEN i.needs_lookup = 0 THEN 0
-                ELSE EXISTS (
-                    SELECT 1
-                    FROM ride_status_snapshots e
-                    WHERE e.ride_id = i.ride_id
-                      AND e.recorded_at < %(hour_start)s
-                      AND (e.status = 'OPERATING' OR (e.status IS NULL AND e.computed_is_open = 1))
-                      AND NOT EXISTS (
-                          SELECT 1 FROM ride_status_snapshots e2
-                          WHERE e2.ride_id = e.ride_id
-                            AND e2.recorded_at = e.recorded_at
-                            AND e2.snapshot_id > e.snapshot_id)
-                )
-            END AS known_to_operate
-        FROM (
-            SELECT
-                h.*,
-                CASE
-                    WHEN h.needs_lookup = 0 THEN 0
-                    ELSE EXISTS (
-                        SELECT 1
-                        FROM ride_status_snapshots e
-                        WHERE e.ride_id = h.ride_id
-                          AND e.recorded_at >= h.day_start
-                          AND e.recorded_at < %(hour_start)s
-                          AND (e.status = 'OPERATING' OR (e.status IS NULL AND e.computed_is_open = 1))
-                          AND NOT EXISTS (
-                              SELECT 1 FROM ride_status_snapshots e2
-                              WHERE e2.ride_id = e.ride_id
-                                AND e2.recorded_at = e.recorded_at
-                                AND e2.snapshot_id > e.snapshot_id)
-                    )
-                END AS open_before_hour
-            FROM (
-                SELECT
-                    w.ride_id,
-                    MAX(w.park_id) AS park_id,
-                    MAX(w.park_known) AS park_known,
-                    MAX(w.down_reporting) AS down_reporting,
-                    MAX(w.day_start) AS day_start,
-                    COUNT(*) AS snapshot_count,
-                    SUM(w.is_open) AS operating_snapshots,
-                    MAX(w.is_open) AS open_in_hour,
-                    MAX(w.down_signal) AS down_signal_in_hour,
-                    SUM(w.is_down * w.park_open) AS down_park_open,
-                    SUM(w.is_down * w.park_open * w.open_so_far) AS down_after_open,
-                    SUM(w.is_down * w.park_open * GREATEST(w.open_so_far, w.down_signal_so_far))
-                        AS down_after_signal,
-                    -- No look-up needed: open in H, and every counted-candidate down snapshot
-                    -- comes after an open one, so the day before H cannot change anything.
-                    CASE WHEN MAX(w.is_open) = 1
-                              AND SUM(w.is_down * w.park_open * w.open_so_far) = SUM(w.is_down * w.park_open)
-                         THEN 0 ELSE 1 END AS needs_lookup,
-                    ROUND(AVG(CASE WHEN w.is_open = 1 AND w.wait_time >= 0
-                                   THEN CAST(w.wait_time AS DECIMAL(20,6)) END), 2) AS avg_wait_time_minutes
-                FROM (
-                    SELECT
-                        c.ride_id,
-                        c.park_id,
-                        c.park_known,
-                        c.down_reporting,
-                        c.day_start,
-                        c.wait_time,
-                        c.is_open,
-                        c.is_down,
-                        c.down_signal,
-                        MAX(c.is_open) OVER (PARTITION BY c.ride_id ORDER BY c.recorded_at
-                                             ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-                            AS open_so_far,
-                        MAX(c.down_signal) OVER (PARTITION BY c.ride_id ORDER BY c.recorded_at
-                                                 ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW)
-                            AS down_signal_so_far,
-                        CASE WHEN c.is_down = 0 THEN 0 ELSE COALESCE((
-                            SELECT pa.park_appears_open
-                            FROM park_activity_snapshots pa
-                            WHERE pa.park_id = c.park_id
-                              AND pa.recorded_at >= c.recorded_at - INTERVAL 90 SECOND
-                              AND pa.recorded_at <= c.recorded_at + INTERVAL 90 SECOND
-                            ORDER BY ABS(TIMESTAMPDIFF(SECOND, c.recorded_at, pa.recorded_at)),
-                                     pa.recorded_at, pa.snapshot_id DESC
-                            LIMIT 1), 0)
-                        END AS park_open
-                    FROM (
-                        SELECT
-                            s.ride_id,
-                            s.recorded_at,
-                            s.wait_time,
-                            r.park_id,
-                            CASE WHEN p.park_id IS NULL THEN 0 ELSE 1 END AS park_known,
-                            CASE WHEN p.is_disney = 1 OR p.is_universal = 1 THEN 1 ELSE 0 END AS down_reporting,
-                            pd.day_start,
-                            CASE WHEN s.status = 'OPERATING' THEN 1
-                                 WHEN s.status IS NULL AND s.computed_is_open = 1 THEN 1
-                                 ELSE 0 END AS is_open,
-                            CASE WHEN p.is_disney = 1 OR p.is_universal = 1
-                                     THEN CASE WHEN s.status = 'DOWN' THEN 1 ELSE 0 END
-                                 WHEN s.status IN ('DOWN', 'CLOSED') THEN 1
-                                 WHEN s.status IS NULL AND s.computed_is_open = 0 THEN 1
-                                 ELSE 0 END AS is_down,
-                            CASE WHEN (p.is_disney = 1 OR p.is_universal = 1) AND s.status = 'DOWN'
-                                 THEN 1 ELSE 0 END AS down_signal
-                        FROM ride_status_snapshots s
-                        LEFT JOIN rides r ON r.ride_id = s.ride_id
-                        LEFT JOIN parks p ON p.park_id = r.park_id
-                        LEFT JOIN tmp_park_day pd ON pd.park_id = r.park_id
-                        WHERE s.recorded_at >= %(hour_start)s
-                          AND s.recorded_at < %(hour_end)s
-                          AND NOT EXISTS (
-                              SELECT 1 FROM ride_status_snapshots d
-                              WHERE d.ride_id = s.ride_id
-                                AND d.recorded_at = s.recorded_at
-                                AND d.snapshot_id > s.snapshot_id)
-                    ) AS c
-                ) AS w
-                GROUP BY w.ride_id
-            ) AS h
-        ) AS i
-    ) AS j
-) AS k;
+        SELECT ts.ride_id,
+               COUNT(*) AS snapshot_count,
+               SUM(ts.kind = 1) AS operating_snapshots,
+               ROUND(AVG(CASE WHEN ts.kind = 1 AND ts.wait_time >= 0
+                              THEN CAST(ts.wait_time AS DECIMAL(20,6)) END), 2) AS avg_wait_time_minutes,
+               MIN(CASE WHEN ts.kind = 1 THEN ts.sec END) AS first_open,
+               MIN(CASE WHEN ts.kind = 2 THEN ts.sec END) AS first_down,
+               MIN(CASE WHEN ts.kind = 3 THEN ts.sec END) AS first_closed
+        FROM tmp_snap ts
+        GROUP BY ts.ride_id
+    ) AS g
+    LEFT JOIN rides r ON r.ride_id = g.ride_id
+    LEFT JOIN parks p ON p.park_id = r.park_id
+    LEFT JOIN tmp_park_day pd ON pd.park_id = r.park_id
+) AS x;
 
 -- name: bad_rows
 -- Snapshots that cannot be classified: the ride or its park is missing, or the park's time
@@ -227,6 +165,92 @@ FROM tmp_ride_hour
 WHERE park_known = 0 OR day_start IS NULL
 ORDER BY ride_id
 LIMIT 20;
+
+-- name: lookup_open_today
+-- Was the ride open earlier today (park-local midnight to H)? The latest open snapshot before H,
+-- found from H backwards along (ride_id, status, recorded_at): one index dive for the hour that
+-- just ended, whatever the history behind it. A superseded duplicate does not count.
+UPDATE tmp_ride_hour t
+SET t.open_before_hour = CASE WHEN t.needs_lookup = 0 THEN 0 ELSE (
+        COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
+                  WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
+                    AND rss.recorded_at < %(hour_start)s
+                    AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                      AND rss2.snapshot_id > rss.snapshot_id)
+                  ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
+        OR COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
+                     WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
+                       AND rss.recorded_at < %(hour_start)s
+                       AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                       WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                         AND rss2.snapshot_id > rss.snapshot_id)
+                     ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)) END;
+
+-- name: lookup_known_to_operate
+-- Down-reporting parks only: has the ride ever been open before H's end (docs/DECISIONS.md)? The
+-- earliest open snapshot along (ride_id, status, recorded_at): one index dive.
+UPDATE tmp_ride_hour t
+SET t.known_to_operate = CASE
+        WHEN t.down_reporting = 0 THEN 0
+        WHEN t.first_open IS NOT NULL OR t.open_before_hour = 1 THEN 1
+        WHEN t.needs_lookup = 0 THEN 0
+        ELSE EXISTS (SELECT 1 FROM ride_status_snapshots rss
+                     WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
+                       AND rss.recorded_at < %(hour_start)s
+                       AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                       WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                         AND rss2.snapshot_id > rss.snapshot_id))
+          OR EXISTS (SELECT 1 FROM ride_status_snapshots rss
+                     WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
+                       AND rss.recorded_at < %(hour_start)s
+                       AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                       WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                         AND rss2.snapshot_id > rss.snapshot_id))
+    END;
+
+-- name: lookup_operated_today
+-- Operated earlier today: open earlier today, or, for a ride known to operate in a
+-- down-reporting park, DOWN earlier today (the latest DOWN before H, one index dive). Then the
+-- second of H from which down snapshots count (-1: all of H), NULL when the ride has not operated.
+UPDATE tmp_ride_hour t
+SET t.operated_before_hour = CASE
+        WHEN t.needs_lookup = 0 THEN 0
+        WHEN t.open_before_hour = 1 THEN 1
+        WHEN t.known_to_operate = 0 THEN 0
+        ELSE COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
+                       WHERE rss.ride_id = t.ride_id AND rss.status = 'DOWN'
+                         AND rss.recorded_at < %(hour_start)s
+                         AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                         WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                           AND rss2.snapshot_id > rss.snapshot_id)
+                       ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
+    END,
+    t.first_operation = CASE
+        WHEN t.operated_before_hour = 1 THEN -1
+        WHEN t.known_to_operate = 1 THEN LEAST(COALESCE(t.first_open, t.first_down), COALESCE(t.first_down, t.first_open))
+        ELSE t.first_open
+    END;
+
+-- name: create_ride_down
+CREATE TEMPORARY TABLE tmp_ride_down (
+    ride_id INT NOT NULL PRIMARY KEY,
+    down_snapshots INT NOT NULL
+) ENGINE=MEMORY;
+
+-- name: count_down
+-- Down snapshots that count: a down candidate at or after the ride's first operation, while its
+-- park is open (the park snapshot owning that second says park_appears_open).
+INSERT INTO tmp_ride_down (ride_id, down_snapshots)
+SELECT t.ride_id, COUNT(*)
+FROM tmp_ride_hour t
+JOIN tmp_snap ts ON ts.ride_id = t.ride_id
+JOIN tmp_park_cell c ON c.park_id = t.park_id AND c.lo <= ts.sec AND c.hi >= ts.sec
+WHERE t.first_operation IS NOT NULL
+  AND ts.sec >= t.first_operation
+  AND (ts.kind = 2 OR (ts.kind = 3 AND t.down_reporting = 0))
+  AND c.park_appears_open = 1
+GROUP BY t.ride_id;
 
 -- name: upsert
 INSERT INTO ride_hourly_stats (hour_start_utc, ride_id, park_id, avg_wait_time_minutes,
@@ -238,12 +262,13 @@ SELECT
     t.park_id,
     t.avg_wait_time_minutes,
     t.operating_snapshots,
-    t.down_snapshots,
-    ROUND(CAST(LEAST(t.down_snapshots * %(interval_minutes)s, 60) AS DECIMAL(20,6)) / 60, 2),
+    COALESCE(d.down_snapshots, 0),
+    ROUND(CAST(LEAST(COALESCE(d.down_snapshots, 0) * %(interval_minutes)s, 60) AS DECIMAL(20,6)) / 60, 2),
     ROUND(CAST(100 * t.operating_snapshots AS DECIMAL(20,6)) / t.snapshot_count, 2),
     t.snapshot_count,
-    t.ride_operated
+    CASE WHEN t.first_operation IS NULL THEN 0 ELSE 1 END
 FROM tmp_ride_hour t
+LEFT JOIN tmp_ride_down d ON d.ride_id = t.ride_id
 ON DUPLICATE KEY UPDATE
     park_id = VALUES(park_id),
     avg_wait_time_minutes = VALUES(avg_wait_time_minutes),
@@ -264,9 +289,10 @@ WHERE rhs.hour_start_utc = %(hour_start)s
   AND t.ride_id IS NULL;
 
 -- name: totals
-SELECT COUNT(*), COALESCE(SUM(snapshot_count), 0), COALESCE(SUM(down_snapshots), 0),
-       COALESCE(SUM(ride_operated), 0)
-FROM tmp_ride_hour;
+SELECT COUNT(*), COALESCE(SUM(t.snapshot_count), 0), COALESCE(SUM(d.down_snapshots), 0),
+       COALESCE(SUM(t.first_operation IS NOT NULL), 0)
+FROM tmp_ride_hour t
+LEFT JOIN tmp_ride_down d ON d.ride_id = t.ride_id;
 
 -- name: park_timezones
 SELECT park_id, timezone FROM parks ORDER BY park_id;
