@@ -219,12 +219,10 @@ def test_legacy_database_upgrades_in_place(database):
     }
     assert "unique_aggregation" not in keys
     assert {"idx_aggregation_log_date_type", "uq_aggregation_log_run"} <= keys
-    # The legacy (ride_id, recorded_at) index is reused, not duplicated under another name.
-    ride_time = database.query(
-        "SELECT COUNT(DISTINCT index_name) FROM information_schema.statistics WHERE table_schema = DATABASE() "
-        "AND table_name = 'ride_status_snapshots' AND seq_in_index = 1 AND column_name = 'ride_id'"
-    )
-    assert ride_time == [(1,)]
+    # The legacy (ride_id, recorded_at) index is reused, not duplicated under another name; the
+    # look-up index (ride_id, status, recorded_at) is added once.
+    assert _ride_led_indexes(database) == {"idx_ride_time": "ride_id,recorded_at",
+                                           "idx_rss_ride_status_recorded": "ride_id,status,recorded_at,computed_is_open"}
 
     # What the old schema made impossible: two hourly rows on one day, with their start hour.
     for hour in (13, 14):
@@ -237,3 +235,26 @@ def test_legacy_database_upgrades_in_place(database):
 
     with database.connect() as conn:
         assert migrations.migrate(conn).applied == []
+
+
+def _ride_led_indexes(database) -> dict[str, str]:
+    rows = database.query(
+        "SELECT index_name, GROUP_CONCAT(column_name ORDER BY seq_in_index) FROM information_schema.statistics "
+        "WHERE table_schema = DATABASE() AND table_name = 'ride_status_snapshots' GROUP BY index_name"
+    )
+    return {name: columns for name, columns in rows if columns.startswith("ride_id,")}
+
+
+def test_lookup_index_is_not_added_when_an_equivalent_one_exists(database, tmp_path):
+    """A tracker that already has (ride_id, status, recorded_at) under its own name keeps just that."""
+    for path in MIGRATIONS.glob("*.sql"):
+        if path.name < "018":
+            shutil.copy(path, tmp_path / path.name)
+    with database.connect() as conn:
+        migrations.migrate(conn, folder=tmp_path)
+    database.execute("ALTER TABLE ride_status_snapshots ADD INDEX ops_ride_status_time (ride_id, status, recorded_at)")
+    with database.connect() as conn:
+        assert [m.split("_")[0] for m in migrations.migrate(conn).applied] == ["018"]
+    indexes = _ride_led_indexes(database)
+    assert "idx_rss_ride_status_recorded" not in indexes
+    assert indexes["ops_ride_status_time"] == "ride_id,status,recorded_at"

@@ -57,24 +57,24 @@ SELECT
     ps.park_was_open
 FROM (
     SELECT
-        pa.park_id,
+        pas.park_id,
         COUNT(*) AS snapshot_count,
-        MAX(CASE WHEN pa.park_appears_open = 1 THEN 1 ELSE 0 END) AS park_was_open,
-        ROUND(AVG(CASE WHEN pa.park_appears_open = 1
-                       THEN CAST(pa.avg_wait_time AS DECIMAL(20,6)) END), 2) AS avg_wait_time_minutes,
-        ROUND(AVG(CASE WHEN pa.park_appears_open = 1
-                       THEN CAST(pa.rides_open AS DECIMAL(20,6)) END)) AS rides_operating,
-        ROUND(AVG(CASE WHEN pa.park_appears_open = 1
-                       THEN CAST(pa.rides_closed AS DECIMAL(20,6)) END)) AS rides_down
-    FROM park_activity_snapshots pa
-    WHERE pa.recorded_at >= %(hour_start)s
-      AND pa.recorded_at < %(hour_end)s
+        MAX(CASE WHEN pas.park_appears_open = 1 THEN 1 ELSE 0 END) AS park_was_open,
+        ROUND(AVG(CASE WHEN pas.park_appears_open = 1
+                       THEN CAST(pas.avg_wait_time AS DECIMAL(20,6)) END), 2) AS avg_wait_time_minutes,
+        ROUND(AVG(CASE WHEN pas.park_appears_open = 1
+                       THEN CAST(pas.rides_open AS DECIMAL(20,6)) END)) AS rides_operating,
+        ROUND(AVG(CASE WHEN pas.park_appears_open = 1
+                       THEN CAST(pas.rides_closed AS DECIMAL(20,6)) END)) AS rides_down
+    FROM park_activity_snapshots pas
+    WHERE pas.recorded_at >= %(hour_start)s
+      AND pas.recorded_at < %(hour_end)s
       AND NOT EXISTS (
-          SELECT 1 FROM park_activity_snapshots d
-          WHERE d.park_id = pa.park_id
-            AND d.recorded_at = pa.recorded_at
-            AND d.snapshot_id > pa.snapshot_id)
-    GROUP BY pa.park_id
+          SELECT 1 FROM park_activity_snapshots pas2
+          WHERE pas2.park_id = pas.park_id
+            AND pas2.recorded_at = pas.recorded_at
+            AND pas2.snapshot_id > pas.snapshot_id)
+    GROUP BY pas.park_id
 ) AS ps
 LEFT JOIN (
     SELECT

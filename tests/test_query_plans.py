@@ -1,0 +1,117 @@
+"""The aggregation's statements read the snapshot tables through index ranges, never whole.
+
+Checked with EXPLAIN on a populated database (three days of a generated tracker polled around
+the clock, statistics analysed), statement by statement in the order the tasks run them, so
+that each one sees the temporary tables the ones before it made. In the .sql files every
+reference to a snapshot table carries an alias starting with ``rss`` or ``pas``: that is how a
+plan row is recognised as a read of one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import date
+
+import pytest
+
+from themepark_hourly import aggregation, db, park_days, sample_data
+from themepark_hourly.hours import Hour
+from themepark_hourly.sql_files import named_statements, read
+
+SNAPSHOT_TABLES = {"ride_status_snapshots": "rss", "park_activity_snapshots": "pas"}
+HOURS = ["2025-07-05 13:00:00", "2025-07-06 02:00:00"]  # morning and late evening in New York
+WHOLE_READS = {"ALL", "index"}  # a full table scan, a full index scan
+
+
+def _snapshot_alias(alias: str) -> bool:
+    return alias.startswith(tuple(SNAPSHOT_TABLES.values()))
+
+
+@pytest.fixture(scope="module")
+def populated(server):
+    database = server.create_database("tph_test_plans")
+    previous = os.environ.get("AIRFLOW_CONN_THEMEPARK_DB")
+    os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = database.url
+    try:
+        from themepark_hourly import migrations
+
+        spec = sample_data.SampleSpec(
+            parks=6, rides_per_park=20, first_day=date(2025, 7, 4), days=3, seed=3, all_day_polls=True
+        )
+        with db.connection() as conn:
+            migrations.migrate(conn)
+            counts = sample_data.write(conn, sample_data.Sample(spec))
+            db.query_all(conn, "ANALYZE TABLE ride_status_snapshots, park_activity_snapshots, rides, parks")
+        assert counts["ride_snapshots"] > 50_000
+        yield database
+    finally:
+        if previous is None:
+            os.environ.pop("AIRFLOW_CONN_THEMEPARK_DB", None)
+        else:
+            os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = previous
+        database.drop()
+
+
+def _plans(conn, statements: list[tuple[str, str]], params: dict) -> dict[str, list[dict]]:
+    """EXPLAIN each statement that reads a snapshot table, then run it; plan rows by statement."""
+    plans: dict[str, list[dict]] = {}
+    with db.transaction(conn) as cur:
+        for name, sql in statements:
+            if any(table in sql for table in SNAPSHOT_TABLES):
+                cur.execute("EXPLAIN " + sql, params)
+                columns = [c[0] for c in cur.description]
+                plans[name] = [dict(zip(columns, row, strict=True)) for row in cur.fetchall()]
+            cur.execute(sql, params)
+            cur.fetchall()
+        conn.rollback()
+    return plans
+
+
+@pytest.mark.parametrize("hour", HOURS)
+def test_hot_statements_use_index_ranges_on_snapshot_tables(populated, hour):
+    h = Hour.parse(hour)
+    ride_sql = named_statements(aggregation.RIDE_SQL)
+    park_sql = named_statements(aggregation.PARK_SQL)
+    with db.connection() as conn:
+        # The park statements read the hour's ride rows: write them first.
+        aggregation.aggregate_rides(conn, h, 10)
+        params = {**h.db_params(), "interval_minutes": 10}
+        rows, _bad = park_days.compute(h.start, db.query_all(conn, ride_sql["park_timezones"]))
+        params["park_days"] = json.dumps(rows)
+        ride_order = [*aggregation.STAGE_RIDES, "bad_rows", *aggregation.COUNT_RIDES, "upsert", "delete_stale"]
+        plans = _plans(conn, [(n, ride_sql[n]) for n in ride_order], params)
+        park_order = ["bad_weights", "drop_staging", "create_park_hour", "stage", "upsert", "delete_stale"]
+        plans.update({f"park {k}": v for k, v in _plans(conn, [(n, park_sql[n]) for n in park_order], params).items()})
+    snapshot_reads = {
+        name: [(row["table"], row["type"], row["key"]) for row in rows if _snapshot_alias(str(row["table"]))]
+        for name, rows in plans.items()
+    }
+    # Every statement that names a snapshot table reads it in the plan, and none reads it whole.
+    assert {"fill_park_cell", "fill_snap", "lookup_open_today", "park stage"} <= set(snapshot_reads)
+    assert all(snapshot_reads.values()), snapshot_reads
+    whole = {
+        name: reads for name, reads in snapshot_reads.items() if any(kind in WHOLE_READS for _t, kind, _k in reads)
+    }
+    assert not whole, f"full scans of a snapshot table at {hour}: {whole}"
+    # The look-ups into the day before the hour dive into (ride_id, status, recorded_at).
+    lookups = [key for _t, _kind, key in snapshot_reads["lookup_open_today"]]
+    assert "idx_rss_ride_status_recorded" in lookups, snapshot_reads["lookup_open_today"]
+
+
+def test_the_check_recognises_a_full_scan(populated):
+    with db.connection() as conn:
+        plans = _plans(conn, [("scan", "SELECT COUNT(*) FROM ride_status_snapshots rss WHERE rss.wait_time > 5")], {})
+    assert [(r["table"], r["type"]) for r in plans["scan"]] == [("rss", "ALL")]
+
+
+def test_snapshot_tables_are_always_aliased_for_the_plan_check():
+    aliases: dict[str, list[str]] = {table: [] for table in SNAPSHOT_TABLES}
+    for path in (aggregation.RIDE_SQL, aggregation.PARK_SQL):
+        text = re.sub(r"--[^\n]*", "", read(path))
+        for table in SNAPSHOT_TABLES:
+            aliases[table] += re.findall(rf"\b{table}\s+(?:AS\s+)?(\w+)", text, flags=re.IGNORECASE)
+    for table, prefix in SNAPSHOT_TABLES.items():
+        assert aliases[table], f"no statement reads {table}"
+        assert all(alias.startswith(prefix) for alias in aliases[table]), (table, aliases[table])
