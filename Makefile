@@ -23,13 +23,14 @@ DEMO_DB := themepark
 # The private server's demo database, unless the user named a tracker database.
 DEMO_CONN = $(if $(AIRFLOW_CONN_THEMEPARK_DB),$(AIRFLOW_CONN_THEMEPARK_DB),$(LOCALDB_URL)/$(DEMO_DB))
 
-.PHONY: help setup demo dags-test soak test lint db-start db-stop db-shell lock clean
+.PHONY: help setup demo dags-test soak bench test lint db-start db-stop db-shell lock clean
 
 help:
 	@echo "make demo      set everything up and run the DAG on a sample day"
 	@echo "make test      run every test (starts the private MariaDB when needed)"
 	@echo "make dags-test HOUR=2025-07-04T21:00:00+00:00   one hour through the airflow CLI"
 	@echo "make setup     create .venv with the locked dependencies"
+	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
 	@echo "make lint      ruff"
 	@echo "make db-start  start the private MariaDB ($(LOCALDB_URL)); make db-stop stops it"
 
@@ -60,6 +61,13 @@ soak: setup db-start
 	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) -e "CREATE DATABASE IF NOT EXISTS themepark_soak"
 	AIRFLOW_CONN_THEMEPARK_DB="$(LOCALDB_URL)/themepark_soak" $(BIN)/python -m themepark_hourly.soak --hours 200
 
+# The benchmark of issue #5 (docs/PERFORMANCE.md): loads its data sets once into databases of
+# their own on the private server (themepark_bench_*), then measures; results in bench/results.json.
+# Do not run `make test` meanwhile: one test restarts the private server.
+bench: setup
+	@if [ -z "$$THEMEPARK_BENCH_SERVER" ]; then scripts/localdb.sh start >/dev/null; fi
+	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
 db-start:
 	@if [ -n "$$AIRFLOW_CONN_THEMEPARK_DB" ]; then \
 	  echo "AIRFLOW_CONN_THEMEPARK_DB is set: using that database, not starting a local one"; \
@@ -78,7 +86,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check dags plugins tests scripts
+	$(BIN)/ruff check dags plugins tests scripts bench
 
 # Rewrite constraints.txt from a fresh resolution of requirements.txt (after changing it).
 lock:
