@@ -30,6 +30,7 @@ PARK_SQL = "aggregation/park_hourly_stats.sql"
 # The statements of RIDE_SQL, in order: staging the hour, then (once the rows are known to be
 # classifiable) the look-ups into the day before H and the down counts.
 STAGE_RIDES = (
+    "heap_limit",
     "drop_staging",
     "create_park_day",
     "fill_park_day",
