@@ -7,6 +7,7 @@ without DELIMITER: at semicolons outside quotes and comments.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -105,6 +106,18 @@ _NAME_MARKER = "-- name:"
 
 def named_statements(relative_path: str) -> dict[str, str]:
     """Statements of a file whose statements each follow a ``-- name: <name>`` line."""
+    path = path_of(relative_path)
+    try:
+        stat = path.stat()
+    except FileNotFoundError:
+        read(relative_path)  # raises the explanatory error
+        raise
+    # Parsed once per version of the file: every hour's tasks use the same statements.
+    return dict(_parse_named(relative_path, str(path), stat.st_mtime_ns, stat.st_size))
+
+
+@functools.lru_cache(maxsize=32)
+def _parse_named(relative_path: str, _path: str, _mtime_ns: int, _size: int) -> dict[str, str]:
     text = read(relative_path)
     sections: dict[str, str] = {}
     current = None
