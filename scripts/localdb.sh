@@ -10,6 +10,9 @@ set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=${THEMEPARK_LOCALDB_DIR:-$root/.localdb}
 port=${THEMEPARK_LOCALDB_PORT:-3307}
+# InnoDB's page cache. 512M holds the tests, the demo and a tracker-sized benchmark; the 10x
+# benchmark's look-up indexes need about 2G to stay in memory (docs/PERFORMANCE.md).
+buffer_pool=${THEMEPARK_LOCALDB_BUFFER_POOL:-512M}
 data=$dir/data
 sock=$dir/mysqld.sock
 pidfile=$dir/mysqld.pid
@@ -57,7 +60,7 @@ start() {
   # setsid + nohup: the server must outlive the make or pytest process that started it.
   setsid nohup "$server" --no-defaults "${user_args[@]}" --datadir="$data" --socket="$sock" \
     --port="$port" --bind-address=127.0.0.1 --pid-file="$pidfile" --log-error="$errlog" \
-    --max-connections=300 --innodb-buffer-pool-size=512M >/dev/null 2>&1 < /dev/null &
+    --max-connections=300 --innodb-buffer-pool-size="$buffer_pool" >/dev/null 2>&1 < /dev/null &
   for _ in $(seq 1 300); do
     if answers; then echo "$url"; return; fi
     sleep 0.1
