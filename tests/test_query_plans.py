@@ -89,15 +89,15 @@ def test_hot_statements_use_index_ranges_on_snapshot_tables(populated, hour):
         for name, rows in plans.items()
     }
     # Every statement that names a snapshot table reads it in the plan, and none reads it whole.
-    assert {"fill_park_cell", "fill_snap", "lookup_open_today", "park stage"} <= set(snapshot_reads)
+    assert {"fill_park_cell", "fill_snap", "lookup", "park stage"} <= set(snapshot_reads)
     assert all(snapshot_reads.values()), snapshot_reads
     whole = {
         name: reads for name, reads in snapshot_reads.items() if any(kind in WHOLE_READS for _t, kind, _k in reads)
     }
     assert not whole, f"full scans of a snapshot table at {hour}: {whole}"
     # The look-ups into the day before the hour dive into (ride_id, status, recorded_at).
-    lookups = [key for _t, _kind, key in snapshot_reads["lookup_open_today"]]
-    assert "idx_rss_ride_status_recorded" in lookups, snapshot_reads["lookup_open_today"]
+    lookups = [key for _t, _kind, key in snapshot_reads["lookup"]]
+    assert "idx_rss_ride_status_recorded" in lookups, snapshot_reads["lookup"]
 
 
 def test_the_check_recognises_a_full_scan(populated):

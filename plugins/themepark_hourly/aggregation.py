@@ -41,7 +41,7 @@ STAGE_RIDES = (
     "create_ride_hour",
     "stage",
 )
-COUNT_RIDES = ("lookup_open_today", "lookup_known_to_operate", "lookup_operated_today", "create_ride_down", "count_down")
+COUNT_RIDES = ("lookup", "create_ride_down", "count_down")
 
 
 class AggregationError(RuntimeError):

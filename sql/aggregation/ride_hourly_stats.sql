@@ -129,10 +129,11 @@ CREATE TEMPORARY TABLE tmp_ride_hour (
 -- before H cannot change its row. Every other ride gets the look-ups below.
 INSERT INTO tmp_ride_hour (ride_id, park_id, park_known, down_reporting, day_start, snapshot_count,
                            operating_snapshots, avg_wait_time_minutes, first_open, first_down,
-                           first_candidate, needs_lookup)
+                           first_candidate, needs_lookup, first_operation)
 SELECT x.*,
        CASE WHEN x.first_open IS NOT NULL AND (x.first_candidate IS NULL OR x.first_candidate > x.first_open)
-            THEN 0 ELSE 1 END
+            THEN 0 ELSE 1 END,
+       x.first_open
 FROM (
     SELECT g.ride_id,
            r.park_id,
@@ -173,71 +174,65 @@ WHERE park_known = 0 OR day_start IS NULL
 ORDER BY ride_id
 LIMIT 20;
 
--- name: lookup_open_today
--- Was the ride open earlier today (park-local midnight to H)? The latest open snapshot before H,
--- found from H backwards along (ride_id, status, recorded_at): one index dive for the hour that
--- just ended, whatever the history behind it. A superseded duplicate does not count.
+-- name: lookup
+-- For the rides whose row depends on the day before H (see stage), one statement; MariaDB and
+-- MySQL evaluate its assignments left to right, so each can use the ones before it. Every
+-- look-up is one dive along (ride_id, status, recorded_at), from H backwards for "latest before
+-- H" and from the start for "ever": its cost does not grow with the history behind H. A
+-- superseded duplicate snapshot (same ride and instant, lower snapshot_id) never counts.
 UPDATE tmp_ride_hour t
-SET t.open_before_hour = CASE WHEN t.needs_lookup = 0 THEN 0 ELSE (
+SET
+    -- Open earlier today (park-local midnight to H): the latest open snapshot before H. Rows of
+    -- an older collector (status NULL, computed_is_open = 1) are looked at only when needed.
+    t.open_before_hour =
         COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
-                  WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
-                    AND rss.recorded_at < %(hour_start)s
+                  WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING' AND rss.recorded_at < %(hour_start)s
                     AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                      AND rss2.snapshot_id > rss.snapshot_id)
+                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                   AND rss2.snapshot_id > rss.snapshot_id)
                   ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
         OR COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
                      WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                        AND rss.recorded_at < %(hour_start)s
                        AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                       WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                         AND rss2.snapshot_id > rss.snapshot_id)
-                     ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)) END;
-
--- name: lookup_known_to_operate
--- Down-reporting parks only: has the ride ever been open before H's end (docs/DECISIONS.md)? The
--- earliest open snapshot along (ride_id, status, recorded_at): one index dive.
-UPDATE tmp_ride_hour t
-SET t.known_to_operate = CASE
+                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                   AND rss2.snapshot_id > rss.snapshot_id)
+                     ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0),
+    -- Down-reporting parks only: ever seen open before H's end (docs/DECISIONS.md).
+    t.known_to_operate = CASE
         WHEN t.down_reporting = 0 THEN 0
         WHEN t.first_open IS NOT NULL OR t.open_before_hour = 1 THEN 1
-        WHEN t.needs_lookup = 0 THEN 0
         ELSE EXISTS (SELECT 1 FROM ride_status_snapshots rss
-                     WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
-                       AND rss.recorded_at < %(hour_start)s
+                     WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING' AND rss.recorded_at < %(hour_start)s
                        AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                       WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                         AND rss2.snapshot_id > rss.snapshot_id))
+                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                   AND rss2.snapshot_id > rss.snapshot_id))
           OR EXISTS (SELECT 1 FROM ride_status_snapshots rss
                      WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                        AND rss.recorded_at < %(hour_start)s
                        AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                       WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                         AND rss2.snapshot_id > rss.snapshot_id))
-    END;
-
--- name: lookup_operated_today
--- Operated earlier today: open earlier today, or, for a ride known to operate in a
--- down-reporting park, DOWN earlier today (the latest DOWN before H, one index dive). Then the
--- second of H from which down snapshots count (-1: all of H), NULL when the ride has not operated.
-UPDATE tmp_ride_hour t
-SET t.operated_before_hour = CASE
-        WHEN t.needs_lookup = 0 THEN 0
+                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                   AND rss2.snapshot_id > rss.snapshot_id))
+    END,
+    -- Operated earlier today: open, or (known to operate, down-reporting park) DOWN.
+    t.operated_before_hour = CASE
         WHEN t.open_before_hour = 1 THEN 1
         WHEN t.known_to_operate = 0 THEN 0
         ELSE COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
-                       WHERE rss.ride_id = t.ride_id AND rss.status = 'DOWN'
-                         AND rss.recorded_at < %(hour_start)s
+                       WHERE rss.ride_id = t.ride_id AND rss.status = 'DOWN' AND rss.recorded_at < %(hour_start)s
                          AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                         WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                           AND rss2.snapshot_id > rss.snapshot_id)
+                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                   AND rss2.snapshot_id > rss.snapshot_id)
                        ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
     END,
+    -- The second of H from which down snapshots count (-1: all of H); NULL: not operated today.
     t.first_operation = CASE
         WHEN t.operated_before_hour = 1 THEN -1
-        WHEN t.known_to_operate = 1 THEN LEAST(COALESCE(t.first_open, t.first_down), COALESCE(t.first_down, t.first_open))
+        WHEN t.known_to_operate = 1
+            THEN LEAST(COALESCE(t.first_open, t.first_down), COALESCE(t.first_down, t.first_open))
         ELSE t.first_open
-    END;
+    END
+WHERE t.needs_lookup = 1;
 
 -- name: create_ride_down
 CREATE TEMPORARY TABLE tmp_ride_down (
