@@ -67,9 +67,9 @@ class Dataset:
     parks: int = BASE_PARKS
     rides_per_park: int = RIDES_PER_PARK
 
-    def spec(self, parks: int | None = None) -> sample_data.SampleSpec:
+    def spec(self, parks: int) -> sample_data.SampleSpec:
         return sample_data.SampleSpec(
-            parks=parks or self.parks,
+            parks=parks,
             rides_per_park=self.rides_per_park,
             first_day=PARK_DAY,
             days=2,
@@ -168,8 +168,11 @@ def load(server: str, database: str, ds: Dataset, progress: Callable[[str], None
 
 
 def _write(conn: Any, ds: Dataset, sql: dict[str, str], progress: Callable[[str], None]) -> dict[str, int]:
-    base = sample_data.Sample(ds.spec(parks=BASE_PARKS))
-    everything = sample_data.Sample(ds.spec(parks=BASE_PARKS * ds.copies))
+    # Copies repeat the first ds.parks parks with other ids: ride ids in the generator are
+    # base + (park index + 1) x 1000 + ride number, so a copy's ids are offset by parks x 1000.
+    # (With ds.parks a multiple of the catalogue's length, a copy's park is the same kind of park.)
+    base = sample_data.Sample(ds.spec(ds.parks))
+    everything = sample_data.Sample(ds.spec(ds.parks * ds.copies))
     lo = WINDOW_START.strftime("%Y-%m-%d %H:%M:%S")
     hi = (WINDOW_START + timedelta(days=1)).strftime("%Y-%m-%d %H:%M:%S")
     ride_rows: list[tuple] = []
@@ -193,7 +196,7 @@ def _write(conn: Any, ds: Dataset, sql: dict[str, str], progress: Callable[[str]
         cur.executemany(ins["insert_parks"], everything.park_rows())
         cur.executemany(ins["insert_rides"], everything.ride_rows())
         cur.executemany(ins["insert_classifications"], everything.classification_rows())
-    steps = {"park_step": BASE_PARKS, "ride_step": BASE_PARKS * 1000}
+    steps = {"park_step": ds.parks, "ride_step": ds.parks * 1000}
     # Secondary indexes are built once the rows are in (a sort, not millions of random inserts
     # into trees larger than the buffer pool): the load takes minutes instead of half an hour.
     indexes = {table: _secondary_indexes(conn, table) for table in SNAPSHOT_TABLES}

@@ -1,0 +1,55 @@
+"""`make bench` on a small tracker: its loader, its measurement and its per-ride baseline, which
+must write exactly the rows the DAG writes (an independent, per-ride reading of the rules on
+around-the-clock data, copies of parks included)."""
+
+from __future__ import annotations
+
+import importlib.util
+import sys
+import uuid
+
+import dbtools
+from conftest import REPO
+from themepark_hourly import db
+from themepark_hourly.hours import Hour
+
+
+def _bench_module():
+    spec = importlib.util.spec_from_file_location("themepark_bench", REPO / "bench" / "bench.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_small_bench_agrees_with_its_baseline_and_reuses_its_data(server, monkeypatch):
+    bench = _bench_module()
+    # bench.connected() points the Airflow connection at its database: restored after the test.
+    monkeypatch.setenv("AIRFLOW_CONN_THEMEPARK_DB", "mysql://unused@127.0.0.1/unused")
+    url = server.url_for("x").rsplit("/", 1)[0]
+    name = f"tph_test_bench_{uuid.uuid4().hex[:10]}"
+    ds = bench.Dataset("small", copies=2, days=2, parks=10, rides_per_park=4)
+    try:
+        marker = bench.load(url, name, ds, progress=lambda _: None)
+        with bench.connected(url, name) as conn:
+            stored = db.query_one(conn, "SELECT COUNT(*), COUNT(DISTINCT ride_id) FROM ride_status_snapshots")
+        assert stored == (marker["ride_snapshots"], 10 * 4 * 2)
+        messages: list[str] = []
+        assert bench.load(url, name, ds, progress=messages.append) == marker
+        assert messages and "reusing" in messages[0]
+
+        with bench.connected(url, name) as conn:
+            results = [
+                bench.measure(conn, ds, label, Hour(start), reps=1, baseline_reps=1)
+                for label, start in bench.HOURS.items()
+            ]
+        for m in results:
+            assert m.baseline_rows_differing == 0, m
+            # Polls around the clock: every ride has snapshots in every hour, every park a row.
+            assert m.rides_written == 80 and m.parks_written == 20
+            assert m.ride_snapshots_read >= 80 * 5
+            assert m.seconds["both"] > 0 and m.seconds["baseline"] > 0 and m.handler_reads["floor"] > 0
+        checks = bench.targets(results)
+        assert [ok for name, _v, _l, ok in checks if name.startswith("baseline rows differing")] == [True, True]
+    finally:
+        dbtools.TestDatabase(server, name).drop()
