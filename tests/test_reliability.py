@@ -4,6 +4,7 @@ and credentials that never reach a log."""
 from __future__ import annotations
 
 import logging
+import shutil
 import subprocess
 import threading
 import time
@@ -112,6 +113,28 @@ def test_connection_killed_mid_transaction_fails_clearly_and_leaves_the_hour_int
     aggregate(sample_hour, H)  # what Airflow's retry does
     after = assert_matches_reference(sample_hour, H)
     assert after != before  # the retry did apply the changed snapshots
+
+
+def test_an_hour_too_large_for_the_staging_cap_fails_clearly_and_writes_nothing(migrated, tmp_path, monkeypatch):
+    """The staging tables' memory cap (1 GB in sql/) lowered to the server's minimum, 16 KB, under
+    an hour of about 1,000 snapshots: the hour fails, named, and keeps its previous rows."""
+    with db.connection() as conn:
+        sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(parks=3, rides_per_park=60, seed=5)))
+    aggregate(migrated, H)
+    before = stored(migrated, H)
+    assert len(before[0]) == 180
+    shutil.copytree(REPO / "sql", tmp_path / "sql")
+    ride_sql = tmp_path / "sql" / "aggregation" / "ride_hourly_stats.sql"
+    text = ride_sql.read_text()
+    assert "SET SESSION max_heap_table_size = 1073741824;" in text
+    ride_sql.write_text(text.replace("max_heap_table_size = 1073741824", "max_heap_table_size = 16384"))
+    monkeypatch.setenv("THEMEPARK_SQL_DIR", str(tmp_path / "sql"))
+    migrated.execute("UPDATE ride_status_snapshots SET wait_time = wait_time + 5")
+    with pytest.raises(AggregationError) as failed:
+        aggregate(migrated, H)
+    assert "ride_hourly_stats for hour 2025-07-04 15:00-16:00 UTC" in str(failed.value)
+    assert "The table 'tmp_snap' is full" in str(failed.value)
+    assert stored(migrated, H) == before
 
 
 def _create_users(database, dag_user, dag_password, migrate_user, migrate_password):
