@@ -215,3 +215,30 @@ SELECT COUNT(*) FROM (SELECT 1 FROM (
 GROUP BY park_id, shame_score, avg_wait_time_minutes, rides_operating, rides_down, total_downtime_hours,
          weighted_downtime_hours, effective_park_weight, snapshot_count, park_was_open
 HAVING COUNT(*) <> 2) AS d;
+
+-- name: aside_rides
+-- "As scheduled": the hourly run starts minutes after its hour, when no later snapshot exists.
+-- The later rows are set aside in a table of their own (snapshot ids kept) and put back after.
+CREATE TABLE bench_aside_rides AS SELECT * FROM ride_status_snapshots WHERE recorded_at >= %(cut)s;
+
+-- name: aside_parks
+CREATE TABLE bench_aside_parks AS SELECT * FROM park_activity_snapshots WHERE recorded_at >= %(cut)s;
+
+-- name: delete_later_rides
+DELETE FROM ride_status_snapshots WHERE recorded_at >= %(cut)s;
+
+-- name: delete_later_parks
+DELETE FROM park_activity_snapshots WHERE recorded_at >= %(cut)s;
+
+-- name: aside_exists
+SELECT COUNT(*) FROM information_schema.tables
+WHERE table_schema = DATABASE() AND table_name IN ('bench_aside_rides', 'bench_aside_parks');
+
+-- name: restore_rides
+INSERT INTO ride_status_snapshots SELECT * FROM bench_aside_rides;
+
+-- name: restore_parks
+INSERT INTO park_activity_snapshots SELECT * FROM bench_aside_parks;
+
+-- name: drop_aside
+DROP TABLE IF EXISTS bench_aside_rides, bench_aside_parks;
