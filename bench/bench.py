@@ -15,8 +15,11 @@ today" look-up has a whole day behind it at the late hour) it times, on one conn
 warm caches, the median of several repetitions of: the functions the DAG's tasks call
 (aggregate_rides, aggregate_parks, without Airflow's start-up), the floor (one grouped read of
 the hour's snapshots) and, at tracker scale, the per-ride baseline in the style of the original
-job (one INSERT ... SELECT per ride, then per park), whose rows must equal the DAG's. Prints a
-table, the targets of issue #5 with PASS/FAIL, and writes everything to bench/results.json.
+job (one INSERT ... SELECT per ride, then per park), whose rows must equal the DAG's. On
+tracker_30d the hours are measured twice: with the day of later data the sets hold (as in a
+backfill) and as scheduled (the later rows set aside, then put back). Prints a table and the
+targets of issue #5 with PASS/FAIL, writes everything to bench/results.json, and exits 1 only
+when the baseline's rows differ from the DAG's.
 The benchmark server is THEMEPARK_BENCH_SERVER, else the project's private MariaDB.
 """
 
@@ -483,7 +486,9 @@ def main(argv: list[str] | None = None) -> int:
         )
     )
     print(f"\nwritten to {args.out}")
-    return 0 if all(ok is not False for *_rest, ok in checks) else 1
+    # A missed speed target is reported above; rows that differ from the baseline are an error.
+    wrong = [name for name, _value, _limit, ok in checks if ok is False and name.startswith("baseline rows")]
+    return 1 if wrong else 0
 
 
 def server_facts(server: str, database: str) -> dict[str, Any]:
