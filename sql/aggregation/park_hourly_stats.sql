@@ -1,6 +1,6 @@
 -- Park statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s), from the park snapshots
--- of H and the ride rows that ride_hourly_stats.sql wrote for H (docs/DOMAIN.md). Run in order,
--- in one READ COMMITTED transaction, with the checks of park_hourly_stats.py between them.
+-- of H and the ride rows that ride_hourly_stats.sql wrote for H (docs/DOMAIN.md). Run in order
+-- (aggregation.py), in one READ COMMITTED transaction, with its checks between them.
 
 -- name: drop_staging
 DROP TEMPORARY TABLE IF EXISTS tmp_park_hour;

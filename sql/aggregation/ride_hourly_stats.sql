@@ -1,7 +1,7 @@
 -- Ride statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s): the rules are in
--- docs/DOMAIN.md. The task runs these named statements in order, in one READ COMMITTED
--- transaction, with the checks of ride_hourly_stats.py between them. Parameters are bound by the
--- client library, never formatted into the text.
+-- docs/DOMAIN.md. The task runs these named statements in order (aggregation.py), in one READ
+-- COMMITTED transaction, with its checks between them. Parameters are bound by the client
+-- library, never formatted into the text. Costs: docs/PERFORMANCE.md.
 
 -- name: heap_limit
 -- The staging tables live in memory (MEMORY engine: about 20 ms faster per tracker hour than
