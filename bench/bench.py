@@ -231,12 +231,7 @@ SNAPSHOT_TABLES = ("ride_status_snapshots", "park_activity_snapshots")
 
 
 def _secondary_indexes(conn: Any, table: str) -> dict[str, str]:
-    rows = db.query_all(
-        conn,
-        "SELECT index_name, GROUP_CONCAT(column_name ORDER BY seq_in_index) FROM information_schema.statistics "
-        "WHERE table_schema = DATABASE() AND table_name = %s AND index_name <> 'PRIMARY' GROUP BY index_name",
-        (table,),
-    )
+    rows = db.query_all(conn, named_statements(SQL_FILE)["secondary_indexes"], {"table": table})
     return {name: columns for name, columns in rows}
 
 
@@ -304,7 +299,8 @@ def _wait_for_purge(conn: Any, limit_seconds: float = 300) -> None:
     """Until InnoDB has purged the deleted rows: index entries merely marked deleted would slow
     the look-ups that step over them, which a scheduled run never sees."""
     deadline = time.monotonic() + limit_seconds
-    while int(db.query_one(conn, "SHOW GLOBAL STATUS LIKE 'Innodb_history_list_length'")[1]) > 10:
+    backlog = named_statements(SQL_FILE)["purge_backlog"]
+    while int(db.query_one(conn, backlog)[1]) > 10:
         if time.monotonic() > deadline:
             print("note: InnoDB purge still running; the as-scheduled figures include it")
             return
@@ -493,7 +489,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def server_facts(server: str, database: str) -> dict[str, Any]:
     with connected(server, database) as conn:
-        version, pool = db.query_one(conn, "SELECT VERSION(), @@innodb_buffer_pool_size")
+        version, pool = db.query_one(conn, named_statements(SQL_FILE)["server_facts"])
     return {"version": str(version), "innodb_buffer_pool_mb": int(pool) // 2**20}
 
 

@@ -242,3 +242,16 @@ INSERT INTO park_activity_snapshots SELECT * FROM bench_aside_parks;
 
 -- name: drop_aside
 DROP TABLE IF EXISTS bench_aside_rides, bench_aside_parks;
+
+-- name: secondary_indexes
+-- The load drops these and builds them again once the rows are in.
+SELECT index_name, GROUP_CONCAT(column_name ORDER BY seq_in_index)
+FROM information_schema.statistics
+WHERE table_schema = DATABASE() AND table_name = %(table)s AND index_name <> 'PRIMARY'
+GROUP BY index_name;
+
+-- name: purge_backlog
+SHOW GLOBAL STATUS LIKE 'Innodb_history_list_length';
+
+-- name: server_facts
+SELECT VERSION(), @@innodb_buffer_pool_size;
