@@ -114,7 +114,6 @@ CREATE TEMPORARY TABLE tmp_ride_hour (
     avg_wait_time_minutes DECIMAL(20,2) NULL,
     first_open INT NULL,
     first_down INT NULL,
-    first_candidate INT NULL,
     needs_lookup TINYINT NOT NULL,
     open_before_hour TINYINT NOT NULL DEFAULT 0,
     known_to_operate TINYINT NOT NULL DEFAULT 0,
@@ -129,8 +128,9 @@ CREATE TEMPORARY TABLE tmp_ride_hour (
 -- before H cannot change its row. Every other ride gets the look-ups below.
 INSERT INTO tmp_ride_hour (ride_id, park_id, park_known, down_reporting, day_start, snapshot_count,
                            operating_snapshots, avg_wait_time_minutes, first_open, first_down,
-                           first_candidate, needs_lookup, first_operation)
-SELECT x.*,
+                           needs_lookup, first_operation)
+SELECT x.ride_id, x.park_id, x.park_known, x.down_reporting, x.day_start, x.snapshot_count,
+       x.operating_snapshots, x.avg_wait_time_minutes, x.first_open, x.first_down,
        CASE WHEN x.first_open IS NOT NULL AND (x.first_candidate IS NULL OR x.first_candidate > x.first_open)
             THEN 0 ELSE 1 END,
        x.first_open
@@ -188,15 +188,15 @@ SET
         COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
                   WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING' AND rss.recorded_at < %(hour_start)s
                     AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                   AND rss2.snapshot_id > rss.snapshot_id)
+                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                      AND rss2.snapshot_id > rss.snapshot_id)
                   ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
         OR COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
                      WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                        AND rss.recorded_at < %(hour_start)s
                        AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                   AND rss2.snapshot_id > rss.snapshot_id)
+                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                      AND rss2.snapshot_id > rss.snapshot_id)
                      ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0),
     -- Down-reporting parks only: ever seen open before H's end (docs/DECISIONS.md).
     t.known_to_operate = CASE
@@ -205,14 +205,14 @@ SET
         ELSE EXISTS (SELECT 1 FROM ride_status_snapshots rss
                      WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING' AND rss.recorded_at < %(hour_start)s
                        AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                   AND rss2.snapshot_id > rss.snapshot_id))
+                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                      AND rss2.snapshot_id > rss.snapshot_id))
           OR EXISTS (SELECT 1 FROM ride_status_snapshots rss
                      WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                        AND rss.recorded_at < %(hour_start)s
                        AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                   AND rss2.snapshot_id > rss.snapshot_id))
+                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                      AND rss2.snapshot_id > rss.snapshot_id))
     END,
     -- Operated earlier today: open, or (known to operate, down-reporting park) DOWN.
     t.operated_before_hour = CASE
@@ -221,8 +221,8 @@ SET
         ELSE COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
                        WHERE rss.ride_id = t.ride_id AND rss.status = 'DOWN' AND rss.recorded_at < %(hour_start)s
                          AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                 WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                   AND rss2.snapshot_id > rss.snapshot_id)
+                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                      AND rss2.snapshot_id > rss.snapshot_id)
                        ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
     END,
     -- The second of H from which down snapshots count (-1: all of H); NULL: not operated today.
