@@ -17,6 +17,7 @@ import random
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from themepark_hourly import config, db, park_days
@@ -42,6 +43,17 @@ STAGE_RIDES = (
     "stage",
 )
 COUNT_RIDES = ("lookup", "create_ride_down", "count_down")
+# The two ways of finding each ride's latest OPERATING snapshot before the hour (same answer):
+# per-ride dives when little data lies after the hour, else one loose index scan of all rides.
+LAST_OPEN_RECENT = ("last_open_recent",)
+LAST_OPEN_ANY_HOUR = ("create_last_open", "fill_last_open", "last_open_from_scan")
+# "Little": the newest snapshot is less than this after the hour's end. The scheduler's run of
+# an hour starts minutes after it ends, so it always takes the per-ride dives.
+RECENT_DATA_AFTER = timedelta(hours=1)
+# The statements of PARK_SQL, in order: the hour's ride rows with their weights (then checked),
+# then the park rows.
+STAGE_PARKS = ("drop_staging", "create_ride_weight", "fill_ride_weight")
+WRITE_PARKS = ("create_park_hour", "stage", "upsert")
 
 
 class AggregationError(RuntimeError):
@@ -136,6 +148,17 @@ def _with_retries(conn: Any, hour: Hour, table: str, work: Callable[[Any], Any])
     raise AssertionError("unreachable")
 
 
+def last_open_statements(hour: Hour, newest_snapshot: datetime | None) -> tuple[str, ...]:
+    """Which statements find the rides' latest OPERATING snapshot before ``hour``.
+
+    A per-ride dive starts at the ride's newest OPERATING row and steps back to the hour, so it
+    is the cheaper way only while little data lies after the hour (see RIDE_SQL).
+    """
+    if newest_snapshot is not None and newest_snapshot.replace(tzinfo=UTC) >= hour.end + RECENT_DATA_AFTER:
+        return LAST_OPEN_ANY_HOUR
+    return LAST_OPEN_RECENT
+
+
 def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
     """Replace ride_hourly_stats for ``hour``; return what was read and written."""
     config.check_snapshot_interval(interval_minutes)
@@ -151,6 +174,9 @@ def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
         bad = _fetch(cur, sql["bad_rows"], params)
         if bad:
             raise AggregationError(_describe_bad_rides(hour, bad, bad_zones))
+        newest = _fetch(cur, sql["newest_snapshot"], params)[0][0]
+        for name in last_open_statements(hour, newest):
+            cur.execute(sql[name], params)
         for name in COUNT_RIDES:
             cur.execute(sql[name], params)
         cur.execute(sql["upsert"], params)
@@ -169,10 +195,12 @@ def aggregate_parks(conn: Any, hour: Hour) -> ParkResult:
     params: dict[str, Any] = hour.db_params()
 
     def work(cur: Any) -> ParkResult:
+        for name in STAGE_PARKS:
+            cur.execute(sql[name], params)
         bad = _fetch(cur, sql["bad_weights"], params)
         if bad:
             raise AggregationError(_describe_bad_weights(hour, bad))
-        for name in ("drop_staging", "create_park_hour", "stage", "upsert"):
+        for name in WRITE_PARKS:
             cur.execute(sql[name], params)
         cur.execute(sql["delete_stale"], params)
         removed = cur.rowcount

@@ -3,20 +3,41 @@
 -- (aggregation.py), in one READ COMMITTED transaction, with its checks between them.
 
 -- name: drop_staging
-DROP TEMPORARY TABLE IF EXISTS tmp_park_hour;
+DROP TEMPORARY TABLE IF EXISTS tmp_ride_weight, tmp_park_hour;
 
--- name: bad_weights
--- A weight outside 1..3 would silently skew the shame score: the task refuses the hour.
-SELECT rhs.ride_id, r.ride_id IS NOT NULL AS ride_known, r.tier, rc.tier_weight
+-- name: create_ride_weight
+CREATE TEMPORARY TABLE tmp_ride_weight (
+    ride_id INT NOT NULL PRIMARY KEY,
+    park_id INT NOT NULL,
+    downtime_hours DECIMAL(6,2) NOT NULL,
+    ride_known TINYINT NOT NULL,
+    tier INT NULL,
+    tier_weight INT NULL,
+    weight INT NOT NULL
+) ENGINE=MEMORY;
+
+-- name: fill_ride_weight
+-- The hour's rides that operated today, each with its weight: ride_classifications.tier_weight,
+-- else rides.tier 1 -> 3, 2 -> 2, 3 -> 1, else 2. Read once, then checked and summed.
+INSERT INTO tmp_ride_weight (ride_id, park_id, downtime_hours, ride_known, tier, tier_weight, weight)
+SELECT rhs.ride_id, rhs.park_id, rhs.downtime_hours,
+       CASE WHEN r.ride_id IS NULL THEN 0 ELSE 1 END,
+       r.tier, rc.tier_weight,
+       COALESCE(rc.tier_weight, CASE r.tier WHEN 1 THEN 3 WHEN 2 THEN 2 WHEN 3 THEN 1 END, 2)
 FROM ride_hourly_stats rhs
 LEFT JOIN rides r ON r.ride_id = rhs.ride_id
 LEFT JOIN ride_classifications rc ON rc.ride_id = rhs.ride_id
 WHERE rhs.hour_start_utc = %(hour_start)s
-  AND rhs.ride_operated = 1
-  AND (r.ride_id IS NULL
-       OR rc.tier_weight NOT IN (1, 2, 3)
-       OR (rc.tier_weight IS NULL AND r.tier NOT IN (1, 2, 3)))
-ORDER BY rhs.ride_id
+  AND rhs.ride_operated = 1;
+
+-- name: bad_weights
+-- A weight outside 1..3 would silently skew the shame score: the task refuses the hour.
+SELECT ride_id, ride_known, tier, tier_weight
+FROM tmp_ride_weight
+WHERE ride_known = 0
+   OR tier_weight NOT IN (1, 2, 3)
+   OR (tier_weight IS NULL AND tier NOT IN (1, 2, 3))
+ORDER BY ride_id
 LIMIT 20;
 
 -- name: create_park_hour
@@ -35,8 +56,7 @@ CREATE TEMPORARY TABLE tmp_park_hour (
 
 -- name: stage
 -- Shame score, downtime and weight are summed over the same rides: those that operated today
--- (ride_operated = 1), using their stored, rounded downtime_hours.
--- weight: ride_classifications.tier_weight, else rides.tier 1 -> 3, 2 -> 2, 3 -> 1, else 2.
+-- (ride_operated = 1, tmp_ride_weight), using their stored, rounded downtime_hours.
 -- Duplicate park snapshots at the same recorded_at count once (the highest snapshot_id wins).
 INSERT INTO tmp_park_hour (park_id, shame_score, avg_wait_time_minutes, rides_operating,
                            rides_down, total_downtime_hours, weighted_downtime_hours,
@@ -78,22 +98,12 @@ FROM (
 ) AS ps
 LEFT JOIN (
     SELECT
-        rhs.park_id,
-        SUM(rhs.downtime_hours) AS total_downtime_hours,
-        SUM(rhs.downtime_hours * wt.weight) AS weighted_downtime_hours,
-        SUM(wt.weight) AS effective_park_weight
-    FROM ride_hourly_stats rhs
-    JOIN (
-        SELECT r.ride_id,
-               COALESCE(rc.tier_weight,
-                        CASE r.tier WHEN 1 THEN 3 WHEN 2 THEN 2 WHEN 3 THEN 1 END,
-                        2) AS weight
-        FROM rides r
-        LEFT JOIN ride_classifications rc ON rc.ride_id = r.ride_id
-    ) AS wt ON wt.ride_id = rhs.ride_id
-    WHERE rhs.hour_start_utc = %(hour_start)s
-      AND rhs.ride_operated = 1
-    GROUP BY rhs.park_id
+        rw.park_id,
+        SUM(rw.downtime_hours) AS total_downtime_hours,
+        SUM(rw.downtime_hours * rw.weight) AS weighted_downtime_hours,
+        SUM(rw.weight) AS effective_park_weight
+    FROM tmp_ride_weight rw
+    GROUP BY rw.park_id
 ) AS rw ON rw.park_id = ps.park_id;
 
 -- name: upsert

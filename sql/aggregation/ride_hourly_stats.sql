@@ -11,7 +11,7 @@
 SET SESSION max_heap_table_size = 1073741824;
 
 -- name: drop_staging
-DROP TEMPORARY TABLE IF EXISTS tmp_park_day, tmp_park_cell, tmp_snap, tmp_ride_hour, tmp_ride_down;
+DROP TEMPORARY TABLE IF EXISTS tmp_park_day, tmp_park_cell, tmp_snap, tmp_ride_hour, tmp_last_open, tmp_ride_down;
 
 -- name: create_park_day
 -- Local midnight of each park's day containing H, in UTC. Computed in Python from the park's
@@ -115,6 +115,8 @@ CREATE TEMPORARY TABLE tmp_ride_hour (
     first_open INT NULL,
     first_down INT NULL,
     needs_lookup TINYINT NOT NULL,
+    last_open TIMESTAMP NULL,
+    last_open_duplicated TINYINT NOT NULL DEFAULT 0,
     open_before_hour TINYINT NOT NULL DEFAULT 0,
     known_to_operate TINYINT NOT NULL DEFAULT 0,
     operated_before_hour TINYINT NOT NULL DEFAULT 0,
@@ -126,11 +128,15 @@ CREATE TEMPORARY TABLE tmp_ride_hour (
 -- of H (a down candidate is DOWN in a down-reporting park, DOWN or closed elsewhere). A ride open
 -- in H whose first down candidate comes after its first open snapshot needs no history: the day
 -- before H cannot change its row. Every other ride gets the look-ups below.
+-- The per-snapshot work is kept to integer sums and minimums (the average is divided once per
+-- ride): over 25,000 snapshots, per-row DECIMAL arithmetic cost more than the grouping itself.
 INSERT INTO tmp_ride_hour (ride_id, park_id, park_known, down_reporting, day_start, snapshot_count,
                            operating_snapshots, avg_wait_time_minutes, first_open, first_down,
                            needs_lookup, first_operation)
 SELECT x.ride_id, x.park_id, x.park_known, x.down_reporting, x.day_start, x.snapshot_count,
-       x.operating_snapshots, x.avg_wait_time_minutes, x.first_open, x.first_down,
+       x.operating_snapshots,
+       CASE WHEN x.waits > 0 THEN ROUND(CAST(x.wait_sum AS DECIMAL(30,10)) / x.waits, 2) END,
+       x.first_open, x.first_down,
        CASE WHEN x.first_open IS NOT NULL AND (x.first_candidate IS NULL OR x.first_candidate > x.first_open)
             THEN 0 ELSE 1 END,
        x.first_open
@@ -142,7 +148,8 @@ FROM (
            pd.day_start,
            g.snapshot_count,
            g.operating_snapshots,
-           g.avg_wait_time_minutes,
+           g.wait_sum,
+           g.waits,
            g.first_open,
            g.first_down,
            CASE WHEN p.is_disney = 1 OR p.is_universal = 1 THEN g.first_down
@@ -152,11 +159,11 @@ FROM (
         SELECT ts.ride_id,
                COUNT(*) AS snapshot_count,
                SUM(ts.kind = 1) AS operating_snapshots,
-               ROUND(AVG(CASE WHEN ts.kind = 1 AND ts.wait_time >= 0
-                              THEN CAST(ts.wait_time AS DECIMAL(20,6)) END), 2) AS avg_wait_time_minutes,
-               MIN(CASE WHEN ts.kind = 1 THEN ts.sec END) AS first_open,
-               MIN(CASE WHEN ts.kind = 2 THEN ts.sec END) AS first_down,
-               MIN(CASE WHEN ts.kind = 3 THEN ts.sec END) AS first_closed
+               SUM(IF(ts.kind = 1 AND ts.wait_time >= 0, ts.wait_time, NULL)) AS wait_sum,
+               SUM(ts.kind = 1 AND ts.wait_time >= 0) AS waits,
+               MIN(IF(ts.kind = 1, ts.sec, NULL)) AS first_open,
+               MIN(IF(ts.kind = 2, ts.sec, NULL)) AS first_down,
+               MIN(IF(ts.kind = 3, ts.sec, NULL)) AS first_closed
         FROM tmp_snap ts
         GROUP BY ts.ride_id
     ) AS g
@@ -174,23 +181,79 @@ WHERE park_known = 0 OR day_start IS NULL
 ORDER BY ride_id
 LIMIT 20;
 
+-- name: newest_snapshot
+-- How much lies after H decides how the latest OPERATING snapshot before H is found (below).
+-- One dive into (recorded_at).
+SELECT MAX(rssn.recorded_at) FROM ride_status_snapshots rssn;
+
+-- The latest OPERATING snapshot before H of each ride that needs the look-ups: it answers "open
+-- earlier today" (is it at or after the park's day start?) and "ever open" (is there one?) for
+-- all but the rides whose snapshot at that second has a duplicate (the look-up settles those
+-- one by one). Found one of two ways, same answer (tests/test_rules.py runs both on one hour):
+
+-- name: last_open_recent
+-- Little data after H (the scheduler's run of the hour that just ended): per ride, one dive into
+-- (ride_id, status, recorded_at) at the ride's newest OPERATING row, stepping back over the few
+-- after H. Cheapest when only the rides that need it are looked at.
+UPDATE tmp_ride_hour t
+SET t.last_open = (SELECT rssl.recorded_at FROM ride_status_snapshots rssl
+                   WHERE rssl.ride_id = t.ride_id AND rssl.status = 'OPERATING'
+                     AND rssl.recorded_at < %(hour_start)s
+                   ORDER BY rssl.recorded_at DESC LIMIT 1)
+WHERE t.needs_lookup = 1;
+
+-- name: create_last_open
+CREATE TEMPORARY TABLE tmp_last_open (
+    ride_id INT NOT NULL PRIMARY KEY,
+    last_open TIMESTAMP NULL
+) ENGINE=MEMORY;
+
+-- name: fill_last_open
+-- Later data after H (a backfill): the dive above would step back over every OPERATING row of
+-- the ride after H, weeks of them for an hour weeks old. Instead, a loose index scan of
+-- (ride_id, status, recorded_at) jumps from ride to ride and lands on (ride, OPERATING, H)
+-- directly: its cost is two dives per ride in the table, whatever lies before or after H.
+INSERT INTO tmp_last_open (ride_id, last_open)
+SELECT rssl.ride_id, MAX(rssl.recorded_at)
+FROM ride_status_snapshots rssl
+WHERE rssl.status = 'OPERATING'
+  AND rssl.recorded_at < %(hour_start)s
+GROUP BY rssl.ride_id;
+
+-- name: last_open_from_scan
+UPDATE tmp_ride_hour t
+JOIN tmp_last_open lo ON lo.ride_id = t.ride_id
+SET t.last_open = lo.last_open
+WHERE t.needs_lookup = 1;
+
 -- name: lookup
 -- For the rides whose row depends on the day before H (see stage), one statement; MariaDB and
--- MySQL evaluate its assignments left to right, so each can use the ones before it. Every
--- look-up is one dive along (ride_id, status, recorded_at), from H backwards for "latest before
--- H" and from the start for "ever": its cost does not grow with the history behind H. A
--- superseded duplicate snapshot (same ride and instant, lower snapshot_id) never counts.
+-- MySQL evaluate a single-table UPDATE's assignments left to right, so each can use the ones
+-- before it. With the latest OPERATING snapshot before H known (above), what remains are single
+-- index dives, each only where the answer depends on it. A superseded duplicate snapshot
+-- (same ride and second, lower snapshot_id) never counts.
 UPDATE tmp_ride_hour t
 SET
-    -- Open earlier today (park-local midnight to H): the latest open snapshot before H. Rows of
-    -- an older collector (status NULL, computed_is_open = 1) are looked at only when needed.
+    -- Does another snapshot of the ride share last_open's second? Then last_open may be a
+    -- superseded duplicate, and the ride gets the exact look-ups below instead.
+    t.last_open_duplicated = CASE
+        WHEN t.last_open IS NULL THEN 0
+        WHEN t.last_open < t.day_start AND (t.down_reporting = 0 OR t.first_open IS NOT NULL) THEN 0
+        ELSE (SELECT COUNT(*) FROM ride_status_snapshots rssd
+              WHERE rssd.ride_id = t.ride_id AND rssd.recorded_at = t.last_open) > 1
+    END,
+    -- Open earlier today (park-local midnight to H). Rows of an older collector (status NULL,
+    -- computed_is_open = 1) are looked at only when the OPERATING rows say no.
     t.open_before_hour =
-        COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
-                  WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING' AND rss.recorded_at < %(hour_start)s
-                    AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+        CASE WHEN t.last_open_duplicated = 0 THEN COALESCE(t.last_open >= t.day_start, 0)
+             ELSE COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
+                            WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
+                              AND rss.recorded_at < %(hour_start)s
+                              AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
                                     WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
                                       AND rss2.snapshot_id > rss.snapshot_id)
-                  ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
+                            ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
+        END
         OR COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
                      WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                        AND rss.recorded_at < %(hour_start)s
@@ -202,11 +265,14 @@ SET
     t.known_to_operate = CASE
         WHEN t.down_reporting = 0 THEN 0
         WHEN t.first_open IS NOT NULL OR t.open_before_hour = 1 THEN 1
-        ELSE EXISTS (SELECT 1 FROM ride_status_snapshots rss
-                     WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING' AND rss.recorded_at < %(hour_start)s
-                       AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+        WHEN t.last_open IS NOT NULL AND t.last_open_duplicated = 0 THEN 1
+        ELSE (t.last_open IS NOT NULL
+              AND EXISTS (SELECT 1 FROM ride_status_snapshots rss
+                          WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
+                            AND rss.recorded_at < %(hour_start)s
+                            AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
                                     WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                      AND rss2.snapshot_id > rss.snapshot_id))
+                                      AND rss2.snapshot_id > rss.snapshot_id)))
           OR EXISTS (SELECT 1 FROM ride_status_snapshots rss
                      WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                        AND rss.recorded_at < %(hour_start)s
