@@ -17,7 +17,8 @@ warm caches, the median of several repetitions of: the functions the DAG's tasks
 the hour's snapshots) and, at tracker scale, the per-ride baseline in the style of the original
 job (one INSERT ... SELECT per ride, then per park), whose rows must equal the DAG's. On
 tracker_30d the hours are measured twice: with the day of later data the sets hold (as in a
-backfill) and as scheduled (the later rows set aside, then put back). Prints a table and the
+backfill) and as scheduled (the later rows set aside, then put back); and the late hour again 20
+days earlier, with 20 days of later data (a backfill of an old hour). Prints a table and the
 targets of issue #5 with PASS/FAIL, writes everything to bench/results.json, and exits 1 only
 when the baseline's rows differ from the DAG's.
 The benchmark server is THEMEPARK_BENCH_SERVER, else the project's private MariaDB.
