@@ -189,7 +189,8 @@ SELECT MAX(rssn.recorded_at) FROM ride_status_snapshots rssn;
 -- The latest OPERATING snapshot before H of each ride that needs the look-ups: it answers "open
 -- earlier today" (is it at or after the park's day start?) and "ever open" (is there one?) for
 -- all but the rides whose snapshot at that second has a duplicate (the look-up settles those
--- one by one). Found one of two ways, same answer (tests/test_rules.py runs both on one hour):
+-- one by one). Found one of two ways, same answer (tests/test_lookup_paths.py runs both on the
+-- same hours):
 
 -- name: last_open_recent
 -- Little data after H (the scheduler's run of the hour that just ended): per ride, one dive into
