@@ -17,7 +17,7 @@ export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
 export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
 export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export THEMEPARK_LOCALDB_PORT := $(LOCALDB_PORT)
-export PYTHONPATH := $(CURDIR)/plugins$(if $(PYTHONPATH),:$(PYTHONPATH))
+export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/devtools$(if $(PYTHONPATH),:$(PYTHONPATH))
 
 DEMO_DB := themepark
 # The private server's demo database, unless the user named a tracker database.
@@ -28,7 +28,7 @@ DEMO_CONN = $(if $(AIRFLOW_CONN_THEMEPARK_DB),$(AIRFLOW_CONN_THEMEPARK_DB),$(LOC
 help:
 	@echo "make demo      set everything up and run the DAG on a sample day"
 	@echo "make test      run every test (starts the private MariaDB when needed)"
-	@echo "make dags-test HOUR=2025-07-04T21:00:00+00:00   one hour through the airflow CLI"
+	@echo "make dags-test HOUR=2025-07-04T20:00:00+00:00   one hour through the airflow CLI"
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
 	@echo "make lint      ruff"
@@ -48,18 +48,18 @@ demo: setup db-start
 	AIRFLOW_CONN_THEMEPARK_DB="$(DEMO_CONN)" THEMEPARK_DEMO_DB_LABEL="$(if $(AIRFLOW_CONN_THEMEPARK_DB),AIRFLOW_CONN_THEMEPARK_DB,$(LOCALDB_URL)/$(DEMO_DB) (private MariaDB))" \
 	  $(BIN)/python scripts/demo.py
 
-# One hour through the Airflow CLI, e.g. make dags-test HOUR=2025-07-04T21:00:00+00:00
+# One hour through the Airflow CLI, e.g. make dags-test HOUR=2025-07-04T20:00:00+00:00 (20:00-21:00 UTC)
 dags-test: setup db-start
-	@test -n "$(HOUR)" || { echo "usage: make dags-test HOUR=2025-07-04T21:00:00+00:00 (the hour ending then)"; exit 2; }
+	@test -n "$(HOUR)" || { echo "usage: make dags-test HOUR=2025-07-04T20:00:00+00:00 (the hour starting then)"; exit 2; }
 	@test -f $(AIRFLOW_HOME)/airflow.db || $(BIN)/airflow db migrate
-	AIRFLOW_CONN_THEMEPARK_DB="$(DEMO_CONN)" THEMEPARK_START_DATE="$${THEMEPARK_START_DATE:-2015-01-01}" \
+	AIRFLOW_CONN_THEMEPARK_DB="$(DEMO_CONN)" \
 	  $(BIN)/airflow dags test themepark_hourly_aggregation $(HOUR)
 
 # 200 consecutive hours in one process at a tenth of the tracker's size (420 rides), in its own
 # database on the private server: connections and memory must stay flat.
 soak: setup db-start
 	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) -e "CREATE DATABASE IF NOT EXISTS themepark_soak"
-	AIRFLOW_CONN_THEMEPARK_DB="$(LOCALDB_URL)/themepark_soak" $(BIN)/python -m themepark_hourly.soak --hours 200
+	AIRFLOW_CONN_THEMEPARK_DB="$(LOCALDB_URL)/themepark_soak" $(BIN)/python -m themepark_devtools.soak --hours 200
 
 # The benchmark of issue #5 (docs/PERFORMANCE.md): loads its data sets once into databases of
 # their own on the private server (themepark_bench_*), then measures; results in bench/results.json.
@@ -90,7 +90,7 @@ test: setup
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 lint: setup
-	$(BIN)/ruff check dags plugins tests scripts bench
+	$(BIN)/ruff check dags plugins devtools tests scripts bench
 
 # Rewrite constraints.txt from a fresh resolution of requirements.txt (after changing it).
 lock:

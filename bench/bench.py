@@ -42,9 +42,10 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "plugins"))
+sys.path[:0] = [str(REPO / "plugins"), str(REPO / "devtools")]
 
-from themepark_hourly import aggregation, db, migrations, park_days, sample_data  # noqa: E402
+from themepark_devtools import sample_data  # noqa: E402
+from themepark_hourly import aggregation, db, migrations, park_days  # noqa: E402
 from themepark_hourly.hours import Hour  # noqa: E402
 from themepark_hourly.sql_files import named_statements  # noqa: E402
 
@@ -90,7 +91,7 @@ class Dataset:
         )
 
     def fingerprint(self) -> str:
-        source = (REPO / "plugins/themepark_hourly/sample_data.py").read_bytes()
+        source = (REPO / "devtools/themepark_devtools/sample_data.py").read_bytes()
         digest = hashlib.sha256(source).hexdigest()[:12]
         return f"v1 {self.parks}x{self.rides_per_park} copies={self.copies} days={self.days} gen={digest}"
 

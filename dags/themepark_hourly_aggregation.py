@@ -7,9 +7,10 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, CronDataIntervalTimetable, Param, TriggerRule, task
+from airflow.sdk import DAG, Param, TriggerRule, task
 
 from themepark_hourly import config
+from themepark_hourly.timetable import SettledHourlyTimetable
 
 DOC_MD = """
 ### Hourly theme-park statistics
@@ -17,15 +18,11 @@ DOC_MD = """
 Each run writes `ride_hourly_stats` and `park_hourly_stats` for **one UTC hour**, then records the
 run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_parks` >> `log`.
 
-**Which hour a run aggregates**
-
-| run | hour |
-|---|---|
-| scheduled | its data interval: the hour that just ended (run at 15:00 UTC aggregates 14:00-15:00) |
-| backfill (UI or `airflow backfill create`) | each run's data interval |
-| `airflow dags test themepark_hourly_aggregation 2025-12-08T15:00:00+00:00` | the hour ending at the logical date: 14:00-15:00 |
-| manual trigger without logical date, or a zero-width interval | the last complete UTC hour ending at or before the logical date (else run_after) |
-| any other interval | refused: the run fails and the failure is logged |
+**Which hour a run aggregates**: a run with logical date T on the hour aggregates [T, T+1h),
+whoever made it (scheduler, backfill, `airflow dags test`, Trigger with a logical date). Off the
+hour, or no logical date (plain Trigger): the last settled hour. An hour settles
+`THEMEPARK_SETTLE_MINUTES` (default 5) after its end; the scheduler creates its run then, and an
+hour that has not settled is refused, saying when it will have.
 
 Re-running an hour replaces its rows (late snapshots are picked up). A failed aggregation leaves
 the hour's previous rows untouched and ends the run *failed*, with a `failed` log row naming the
@@ -35,11 +32,13 @@ task and error. Param `snapshot_interval_minutes`: the collector cadence used fo
 with DAG(
     dag_id=config.DAG_ID,
     description="Hourly ride and park statistics (downtime, uptime, waits, shame score) per UTC hour",
-    # A data-interval timetable: every run gets the real hour [h, h+1). A cron string such as
-    # "@hourly" would give zero-width intervals in Airflow 3.
-    schedule=CronDataIntervalTimetable("0 * * * *", timezone="UTC"),
-    start_date=config.start_date(),
-    catchup=True,  # hours missed while the scheduler was down still run
+    # One run per UTC hour, logical date = the hour's start, created once its data settled; the
+    # scheduler starts at the latest settled hour (or THEMEPARK_START_DATE) and catches up the
+    # hours it missed from its last run on (plugins/themepark_hourly/timetable.py).
+    schedule=SettledHourlyTimetable(config.settle(), config.first_hour(), dag_id=config.DAG_ID),
+    # Before any tracker data: Airflow runs no task of a manual run dated before the start date.
+    start_date=config.DAG_START_DATE,
+    catchup=True,
     max_active_runs=config.max_active_runs(),
     doc_md=DOC_MD,
     tags=["themepark", "hourly", "aggregation"],

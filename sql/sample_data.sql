@@ -1,4 +1,4 @@
--- Inserts of the seeded sample generator (plugins/themepark_hourly/sample_data.py), used by
+-- Inserts of the seeded sample generator (devtools/themepark_devtools/sample_data.py), used by
 -- `make demo`, the tests and the benchmark.
 
 -- name: insert_parks

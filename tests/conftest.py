@@ -25,12 +25,12 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.setdefault("THEMEPARK_TASK_RETRIES", "0")
-# Airflow creates no task instances for a manual run whose logical date is before the DAG's
-# start date: the tests aggregate hours of 2025, so the DAG must start before them.
-os.environ["THEMEPARK_START_DATE"] = "2015-01-01T00:00:00+00:00"
+os.environ.pop("THEMEPARK_START_DATE", None)
+os.environ.pop("THEMEPARK_SETTLE_MINUTES", None)
 os.environ.pop("AIRFLOW_CONN_THEMEPARK_DB", None)
-if str(REPO / "plugins") not in sys.path:
-    sys.path.insert(0, str(REPO / "plugins"))
+for _folder in ("plugins", "devtools"):
+    if str(REPO / _folder) not in sys.path:
+        sys.path.insert(0, str(REPO / _folder))
 
 import pytest  # noqa: E402
 

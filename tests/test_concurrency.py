@@ -6,7 +6,8 @@ import threading
 from datetime import date, datetime, timedelta
 
 from aggregate_helpers import stored
-from themepark_hourly import aggregation, db, sample_data
+from themepark_devtools import sample_data
+from themepark_hourly import aggregation, db
 from themepark_hourly.hours import Hour
 
 SPEC = sample_data.SampleSpec(parks=6, rides_per_park=10, first_day=date(2025, 7, 4), seed=11)

@@ -72,34 +72,14 @@ def test_dag_hygiene(dag):
     assert dag.params["snapshot_interval_minutes"] == 10
 
 
-def test_schedule_gives_one_hour_intervals_not_zero_width(dag):
-    from airflow.sdk import CronDataIntervalTimetable
-
-    assert isinstance(dag.timetable, CronDataIntervalTimetable)
-    import pendulum
-    from airflow.serialization.encoders import coerce_to_core_timetable
-
-    core = coerce_to_core_timetable(dag.timetable)
-    logical = pendulum.datetime(2025, 12, 8, 15, tz="UTC")
-    manual = core.infer_manual_data_interval(run_after=logical)
-    assert (manual.start, manual.end) == (datetime(2025, 12, 8, 14, tzinfo=UTC), logical)
-
-    from airflow.timetables.base import DataInterval, TimeRestriction
-
-    last = DataInterval(pendulum.datetime(2025, 12, 8, 13, tz="UTC"), pendulum.datetime(2025, 12, 8, 14, tz="UTC"))
-    info = core.next_dagrun_info(
-        last_automated_data_interval=last,
-        restriction=TimeRestriction(earliest=pendulum.datetime(2025, 1, 1, tz="UTC"), latest=None, catchup=True),
-    )
-    assert info.data_interval.start == datetime(2025, 12, 8, 14, tzinfo=UTC)
-    assert info.data_interval.end - info.data_interval.start == timedelta(hours=1)
-
-
 def test_start_date_and_cadence_come_from_the_environment(monkeypatch):
     from themepark_hourly import config
 
+    assert config.first_hour() is None and config.settle() == timedelta(minutes=5)
     monkeypatch.setenv("THEMEPARK_START_DATE", "2025-12-01")
-    assert config.start_date() == datetime(2025, 12, 1, tzinfo=UTC)
+    assert config.first_hour() == datetime(2025, 12, 1, tzinfo=UTC)
+    monkeypatch.setenv("THEMEPARK_SETTLE_MINUTES", "12")
+    assert config.settle() == timedelta(minutes=12)
     monkeypatch.setenv("THEMEPARK_SNAPSHOT_INTERVAL_MINUTES", "5")
     assert config.snapshot_interval_minutes() == 5
     monkeypatch.setenv("THEMEPARK_SNAPSHOT_INTERVAL_MINUTES", "0")

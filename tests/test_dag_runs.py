@@ -45,13 +45,18 @@ def _states(dagrun) -> dict[str, str]:
     return {ti.task_id: str(ti.state) for ti in dagrun.get_task_instances()}
 
 
-def test_dag_test_aggregates_the_hour_ending_at_the_logical_date(dag, migrated):
+def test_dag_test_aggregates_the_hour_starting_at_the_logical_date(dag, migrated):
     _sample(migrated)
-    run = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 15, tz="UTC"))
+    run = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 14, tz="UTC"))
     assert str(run.state) == "success", _states(run)
+    # The run is that hour's run: same logical date and interval as its scheduled run would have.
+    assert (run.logical_date, run.data_interval_start, run.data_interval_end) == (
+        pendulum.datetime(2025, 12, 8, 14, tz="UTC"),
+        pendulum.datetime(2025, 12, 8, 14, tz="UTC"),
+        pendulum.datetime(2025, 12, 8, 15, tz="UTC"),
+    )
     rides, parks = assert_matches_reference(migrated, H)
     assert set(rides) == {10, 11, 20} and set(parks) == {1, 2}
-    assert stored(migrated, "2025-12-08 15:00:00") == ({}, {})  # not the hour starting at the logical date
     [row] = _log_rows(migrated)
     assert row[1:] == (
         datetime(2025, 12, 8).date(),
@@ -73,7 +78,7 @@ def test_same_hour_twice_gives_same_stats_and_two_log_rows_and_a_rerun_updates_i
     _sample(migrated)
     # dag.test names a run after its run_after: a fixed one makes the third call re-run the first.
     run_after = pendulum.datetime(2025, 12, 8, 15, 2, tz="UTC")
-    first = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 15, tz="UTC"), run_after=run_after)
+    first = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 14, tz="UTC"), run_after=run_after)
     after_first = stored(migrated, H)
     # A manual run without logical date, 20 minutes past the hour: the last complete hour is 14:00.
     second = dag.test(logical_date=None, run_after=pendulum.datetime(2025, 12, 8, 15, 20, tz="UTC"))
@@ -84,7 +89,7 @@ def test_same_hour_twice_gives_same_stats_and_two_log_rows_and_a_rerun_updates_i
     assert [r[0] for r in rows] == [first.run_id, second.run_id]
     assert all(r[3] == datetime(2025, 12, 8, 14) and r[5] == "success" for r in rows)
     # Clearing and re-running the first run (dag.test reuses its run id) updates its row.
-    again = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 15, tz="UTC"), run_after=run_after)
+    again = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 14, tz="UTC"), run_after=run_after)
     assert again.run_id == first.run_id
     assert len(_log_rows(migrated)) == 2
     assert stored(migrated, H) == after_first
@@ -92,7 +97,7 @@ def test_same_hour_twice_gives_same_stats_and_two_log_rows_and_a_rerun_updates_i
 
 def test_failing_aggregation_fails_the_run_keeps_old_rows_and_logs_the_cause(dag, migrated):
     _sample(migrated)
-    assert str(dag.test(logical_date=pendulum.datetime(2025, 12, 8, 15, tz="UTC")).state) == "success"
+    assert str(dag.test(logical_date=pendulum.datetime(2025, 12, 8, 14, tz="UTC")).state) == "success"
     before = stored(migrated, H)
     with migrated.table_hidden("park_activity_snapshots"):
         run = dag.test(logical_date=None, run_after=pendulum.datetime(2025, 12, 8, 15, 5, tz="UTC"))
@@ -108,20 +113,51 @@ def test_failing_aggregation_fails_the_run_keeps_old_rows_and_logs_the_cause(dag
     assert failed[7:9] == (0, 0)
 
 
-def test_interval_that_is_not_one_hour_fails_and_is_logged(dag, migrated, monkeypatch):
-    from airflow.timetables.base import DataInterval
-    from airflow.timetables.interval import CronDataIntervalTimetable
-
-    def two_hours(self, *, run_after):
-        return DataInterval(run_after.subtract(hours=2), run_after)
-
-    monkeypatch.setattr(CronDataIntervalTimetable, "infer_manual_data_interval", two_hours)
-    run = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 15, tz="UTC"))
+def test_an_hour_that_has_not_settled_is_refused_at_once_and_logged(dag, migrated):
+    now = pendulum.now("UTC")
+    current = now.start_of("hour")  # the hour under way: it settles 5 min after it ends
+    run = dag.test(logical_date=current)
     assert str(run.state) == "failed"
+    states = _states(run)
+    assert states["migrate"] == "success" and states["aggregate_rides"] == "failed"
+    row = _log_rows(migrated)[-1]
+    assert row[5] == "failed" and row[3:5] == (current.naive(), current.add(hours=1).naive())
+    settles = current.add(hours=1, minutes=5).strftime("%Y-%m-%d %H:%M:%S")
+    assert "has not settled yet" in row[6] and f"until {settles} UTC" in row[6]
+
+
+def _dag_with_retries(monkeypatch, retries: int):
+    from airflow.dag_processing.dagbag import DagBag
+
+    from conftest import REPO
+
+    monkeypatch.setenv("THEMEPARK_TASK_RETRIES", str(retries))
+    monkeypatch.setenv("THEMEPARK_RETRY_DELAY_SECONDS", "0")
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    dag = bag.get_dag("themepark_hourly_aggregation")
+    assert dag.get_task("aggregate_rides").retries == retries
+    return dag
+
+
+def test_a_bad_weight_fails_at_once_without_retries_and_leaves_both_tables_as_they_were(airflow_db, migrated, monkeypatch):
+    dag = _dag_with_retries(monkeypatch, 2)
+    _sample(migrated)
+    assert str(dag.test(logical_date=pendulum.datetime(2025, 12, 8, 14, tz="UTC")).state) == "success"
+    before = stored(migrated, H)
+    # New snapshots that would change both tables, and ride 10 (it operates) weighted 7.
+    migrated.execute("UPDATE ride_status_snapshots SET wait_time = wait_time + 5 WHERE ride_id = 10")
+    migrated.execute("UPDATE park_activity_snapshots SET avg_wait_time = 99")
+    migrated.execute("INSERT INTO ride_classifications (ride_id, tier, tier_weight) VALUES (10, 1, 7) "
+                     "ON DUPLICATE KEY UPDATE tier_weight = 7")
+    run = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 14, tz="UTC"), run_after=pendulum.datetime(2025, 12, 8, 15, 30, tz="UTC"))
+    assert str(run.state) == "failed"
+    rides_ti = next(t for t in run.get_task_instances() if t.task_id == "aggregate_rides")
+    assert (str(rides_ti.state), rides_ti.try_number) == ("failed", 1)  # not up_for_retry: no retries
+    assert stored(migrated, H) == before
     row = _log_rows(migrated)[-1]
     assert row[5] == "failed"
-    assert "2025-12-08T13:00:00+00:00 to 2025-12-08T15:00:00+00:00" in row[6]
-    assert row[3:5] == (datetime(2025, 12, 8, 13), datetime(2025, 12, 8, 15))
+    assert "ride_id 10 has ride_classifications.tier_weight 7 (allowed: 1, 2, 3)" in row[6]
+    assert "ride_hourly_stats and park_hourly_stats not written" in row[6]
 
 
 @pytest.mark.parametrize("global_tz", ["+05:30", "-08:00"])
@@ -143,7 +179,7 @@ def test_sessions_run_in_utc_whatever_the_server_time_zone(dag, migrated, server
             )
             assert db.query_one(conn, f"SELECT @@session.{variable}") == ("READ-COMMITTED",)
         _sample(migrated)  # written through UTC sessions
-        run = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 15, tz="UTC"))
+        run = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 14, tz="UTC"))
         assert str(run.state) == "success"
         rides, parks = assert_matches_reference(migrated, H)
         assert sum(r["snapshot_count"] for r in rides.values()) == 18

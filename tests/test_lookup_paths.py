@@ -12,7 +12,8 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from aggregate_helpers import aggregate, assert_matches_reference, stored
-from themepark_hourly import aggregation, db, sample_data
+from themepark_devtools import sample_data
+from themepark_hourly import aggregation, db
 from themepark_hourly.hours import Hour
 from tracker import Tracker
 

@@ -16,7 +16,8 @@ from datetime import date
 
 import pytest
 
-from themepark_hourly import aggregation, db, park_days, sample_data
+from themepark_devtools import sample_data
+from themepark_hourly import aggregation, db, park_days
 from themepark_hourly.hours import Hour
 from themepark_hourly.sql_files import named_statements, read
 

@@ -16,7 +16,8 @@ import pytest
 
 from aggregate_helpers import aggregate, assert_matches_reference, stored
 from conftest import REPO
-from themepark_hourly import db, sample_data
+from themepark_devtools import sample_data
+from themepark_hourly import db
 from themepark_hourly.aggregation import AggregationError
 
 SPEC = sample_data.SampleSpec(parks=3, rides_per_park=6, first_day=date(2025, 7, 4), seed=5)
@@ -175,7 +176,7 @@ def test_least_privilege_users_run_the_dag_and_no_credential_reaches_a_log(dag, 
         )
         monkeypatch.setenv("THEMEPARK_MIGRATE_CONN_ID", "themepark_migrate")
 
-        run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 16, tz="UTC"))
+        run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 15, tz="UTC"))
         assert str(run.state) == "success"
         assert_matches_reference(migrated, H)
         with db.connection() as conn, pytest.raises(Exception) as denied:
@@ -270,7 +271,7 @@ def test_log_task_that_cannot_reach_the_database_fails_the_run_with_the_reason(
         return original(context)
 
     monkeypatch.setattr(airflow_tasks, "write_run_log", database_gone)
-    run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 16, tz="UTC"))
+    run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 15, tz="UTC"))
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     assert states == {"migrate": "success", "aggregate_rides": "success", "aggregate_parks": "success", "log": "failed"}
     assert str(run.state) == "failed"
@@ -295,7 +296,7 @@ def test_database_restarted_between_tasks_leaves_a_whole_hour_and_a_true_log(dag
 
     monkeypatch.setattr(airflow_tasks, "aggregate_parks", restart_first)
     sample_hour.execute("DELETE FROM park_hourly_stats")
-    run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 16, tz="UTC"))
+    run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 15, tz="UTC"))
     assert str(run.state) == "success"
     assert_matches_reference(sample_hour, H)
     [row] = sample_hour.query("SELECT status, rides_processed, parks_processed FROM aggregation_log")

@@ -8,7 +8,8 @@ from datetime import date
 import pytest
 
 from aggregate_helpers import aggregate, assert_matches_reference
-from themepark_hourly import db, sample_data
+from themepark_devtools import sample_data
+from themepark_hourly import db
 
 SPEC = sample_data.SampleSpec(parks=5, rides_per_park=8, first_day=date(2025, 7, 4), seed=7)
 

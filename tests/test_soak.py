@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from themepark_hourly import soak
+from themepark_devtools import soak
 
 
 def test_consecutive_hours_keep_connections_and_memory_flat(migrated):

@@ -60,6 +60,10 @@ class AggregationError(RuntimeError):
     """The hour cannot be aggregated; the message names the hour, the table and the value."""
 
 
+class RefusedHour(AggregationError):
+    """The hour's input breaks a rule; running it again cannot help until the data is fixed."""
+
+
 @dataclass(frozen=True)
 class RideResult:
     rides_written: int
@@ -117,6 +121,17 @@ CONNECTION_LOST = {
     1053: "server shutdown in progress",
     2055: "lost connection",
 }
+# The data or the hour's size is wrong, not the moment: a value that does not fit its column
+# (strict mode), or an hour larger than the staging cap.
+REFUSED_INPUT = {
+    1048: "a NULL where a value is required",
+    1114: "the hour does not fit the in-memory staging cap",
+    1264: "a value out of its column's range",
+    1265: "a value truncated",
+    1292: "an invalid date or number",
+    1366: "an invalid value",
+    1406: "a value too long for its column",
+}
 
 
 def _with_retries(conn: Any, hour: Hour, table: str, work: Callable[[Any], Any]) -> Any:
@@ -144,7 +159,8 @@ def _with_retries(conn: Any, hour: Hour, table: str, work: Callable[[Any], Any])
                 )
                 time.sleep(delay)
                 continue
-            raise AggregationError(f"{table} for hour {hour}: {_db_message(exc)}") from exc
+            error = RefusedHour if code in REFUSED_INPUT else AggregationError
+            raise error(f"{table} for hour {hour}: {_db_message(exc)}") from exc
     raise AssertionError("unreachable")
 
 
@@ -173,12 +189,17 @@ def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
             cur.execute(sql[name], params)
         bad = _fetch(cur, sql["bad_rows"], params)
         if bad:
-            raise AggregationError(_describe_bad_rides(hour, bad, bad_zones))
+            raise RefusedHour(_describe_bad_rides(hour, bad, bad_zones))
         newest = _fetch(cur, sql["newest_snapshot"], params)[0][0]
         for name in last_open_statements(hour, newest):
             cur.execute(sql[name], params)
         for name in COUNT_RIDES:
             cur.execute(sql[name], params)
+        # aggregate_parks weighs the hour's operated rides: refuse a bad weight now, before this
+        # task writes, or the hour would be left with new ride rows and old park rows.
+        bad = _fetch(cur, sql["bad_weights"], params)
+        if bad:
+            raise RefusedHour(_describe_bad_weights(hour, bad, "ride_hourly_stats and park_hourly_stats"))
         cur.execute(sql["upsert"], params)
         cur.execute(sql["delete_stale"], params)
         removed = cur.rowcount
@@ -199,7 +220,7 @@ def aggregate_parks(conn: Any, hour: Hour) -> ParkResult:
             cur.execute(sql[name], params)
         bad = _fetch(cur, sql["bad_weights"], params)
         if bad:
-            raise AggregationError(_describe_bad_weights(hour, bad))
+            raise RefusedHour(_describe_bad_weights(hour, bad, "park_hourly_stats"))
         for name in WRITE_PARKS:
             cur.execute(sql[name], params)
         cur.execute(sql["delete_stale"], params)
@@ -250,7 +271,7 @@ def _describe_bad_rides(hour: Hour, bad: list[tuple], zones: list[park_days.BadT
     )
 
 
-def _describe_bad_weights(hour: Hour, bad: list[tuple]) -> str:
+def _describe_bad_weights(hour: Hour, bad: list[tuple], tables: str) -> str:
     problems = []
     for ride_id, ride_known, tier, tier_weight in bad:
         if not ride_known:
@@ -259,4 +280,4 @@ def _describe_bad_weights(hour: Hour, bad: list[tuple]) -> str:
             problems.append(f"ride_id {ride_id} has ride_classifications.tier_weight {tier_weight} (allowed: 1, 2, 3)")
         else:
             problems.append(f"ride_id {ride_id} has rides.tier {tier} (allowed: 1, 2, 3 or NULL)")
-    return f"park_hourly_stats for hour {hour} not written (previous rows unchanged): " + "; ".join(problems)
+    return f"hour {hour}: a bad ride weight, so {tables} not written (previous rows unchanged): " + "; ".join(problems)

@@ -22,8 +22,25 @@ ERROR_XCOM_KEY = "error"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def is_permanent(exc: BaseException) -> bool:
+    """Whether retrying the task cannot help: the input, the hour or a setting is wrong.
+
+    Connection loss, deadlocks and lock timeouts are transient and keep Airflow's retries.
+    """
+    if isinstance(exc, (hours.IntervalError, hours.HourNotSettled, config.ConfigError, aggregation.RefusedHour)):
+        return True
+    if isinstance(exc, migrations.MigrationError):
+        cause = db.error_code(exc.__cause__) if exc.__cause__ is not None else None
+        return cause not in aggregation.CONNECTION_LOST and cause not in aggregation.RETRYABLE
+    return False
+
+
 def _reports_errors(task_id: str) -> Callable[[F], F]:
-    """Push the task's error to XCom before it fails, so that `log` can name the cause."""
+    """Push the task's error to XCom before it fails, so that `log` can name the cause.
+
+    A permanent error fails the task at once (AirflowFailException: no retries), so it reaches
+    the UI and alerts in seconds rather than after minutes of back-off.
+    """
 
     def wrap(func: F) -> F:
         @functools.wraps(func)
@@ -37,6 +54,10 @@ def _reports_errors(task_id: str) -> Callable[[F], F]:
                         ti.xcom_push(key=ERROR_XCOM_KEY, value=f"{type(exc).__name__}: {exc}")
                     except Exception:  # noqa: BLE001 - the original error matters more
                         log.warning("could not record the error of %s in XCom", task_id)
+                if is_permanent(exc):
+                    from airflow.sdk.exceptions import AirflowFailException
+
+                    raise AirflowFailException(f"{type(exc).__name__}: {exc} (not retried)") from exc
                 raise
 
         return run  # type: ignore[return-value]
@@ -47,11 +68,19 @@ def _reports_errors(task_id: str) -> Callable[[F], F]:
 def resolve_hour(context: Mapping[str, Any]) -> hours.ResolvedHour:
     dag_run = context.get("dag_run")
     return hours.resolve(
-        context.get("data_interval_start"),
-        context.get("data_interval_end"),
         context.get("logical_date"),
         getattr(dag_run, "run_after", None),
+        config.settle(),
+        context.get("data_interval_start"),
+        context.get("data_interval_end"),
     )
+
+
+def settled_hour(context: Mapping[str, Any]) -> hours.ResolvedHour:
+    """The run's hour, refused if its data may still be arriving."""
+    resolved = resolve_hour(context)
+    hours.check_settled(resolved.hour, config.settle(), _now())
+    return resolved
 
 
 def _interval_minutes(context: Mapping[str, Any]) -> int:
@@ -82,7 +111,7 @@ def migrate(context: Mapping[str, Any]) -> dict[str, Any]:
 
 @_reports_errors("aggregate_rides")
 def aggregate_rides(context: Mapping[str, Any]) -> dict[str, Any]:
-    resolved = resolve_hour(context)
+    resolved = settled_hour(context)
     minutes = _interval_minutes(context)
     log.info("aggregate_rides: hour %s, from %s; collector cadence %d min", resolved.hour, resolved.reason, minutes)
     with db.connection() as conn:
@@ -102,7 +131,7 @@ def aggregate_rides(context: Mapping[str, Any]) -> dict[str, Any]:
 
 @_reports_errors("aggregate_parks")
 def aggregate_parks(context: Mapping[str, Any]) -> dict[str, Any]:
-    resolved = resolve_hour(context)
+    resolved = settled_hour(context)
     log.info("aggregate_parks: hour %s, from %s", resolved.hour, resolved.reason)
     with db.connection() as conn:
         result = aggregation.aggregate_parks(conn, resolved.hour)
@@ -116,7 +145,8 @@ def aggregate_parks(context: Mapping[str, Any]) -> dict[str, Any]:
     if result.parks_without_snapshots:
         log.warning(
             "aggregate_parks: hour %s: parks %s have ride snapshots but no park snapshot in the "
-            "hour, so no park_hourly_stats row (their rides count as in a closed park)",
+            "hour, so no park_hourly_stats row (their rides' polls take the nearest park snapshot "
+            "within 90 s, possibly in the next or previous hour, else count as in a closed park)",
             resolved.hour,
             result.parks_without_snapshots,
         )
@@ -168,7 +198,7 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
         resolved = resolve_hour(context)
         hour_start, hour_end = resolved.hour.start, resolved.hour.end
     except hours.IntervalError:
-        hour_start, hour_end = context.get("data_interval_start"), context.get("data_interval_end")
+        hour_start, hour_end = None, None
     day_source = hour_start or context.get("logical_date") or dag_run.run_after
     rides = results["aggregate_rides"] or {}
     parks = results["aggregate_parks"] or {}

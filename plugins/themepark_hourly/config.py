@@ -7,14 +7,18 @@ imports it at parse time.
 from __future__ import annotations
 
 import os
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 DAG_ID = "themepark_hourly_aggregation"
 
-#: First hour the scheduler creates runs for. A fixed date, not "now": a start date that moves
-#: would make the scheduler skip the hours missed while it was down.
-DEFAULT_START_DATE = "2026-11-01T00:00:00+00:00"
+#: The DAG's start date. Airflow creates no task instance for a manual or `airflow dags test` run
+#: whose logical date is before it, so it lies before any tracker data; the scheduler does not
+#: start there (see timetable.py and first_hour()).
+DAG_START_DATE = datetime(2000, 1, 1, tzinfo=UTC)
+#: Minutes after an hour's end before its run is created: covers the 90 s park window after the
+#: hour and the collector's write lag.
+DEFAULT_SETTLE_MINUTES = 5
 DEFAULT_SNAPSHOT_INTERVAL_MINUTES = 10
 
 
@@ -51,9 +55,15 @@ def check_snapshot_interval(value: int) -> None:
         raise ConfigError(f"snapshot interval {value} min is outside 1..60 minutes")
 
 
-def start_date() -> datetime:
-    """First hour to aggregate (THEMEPARK_START_DATE, ISO 8601, UTC when no offset is given)."""
-    raw = _env("THEMEPARK_START_DATE", DEFAULT_START_DATE)
+def first_hour() -> datetime | None:
+    """Hour a new deployment's scheduler starts from (THEMEPARK_START_DATE; unset: the latest settled hour).
+
+    ISO 8601, UTC when no offset is given, rounded up to the hour. The scheduler catches up every
+    hour from it on its first run, then goes on from its last run; backfills are not limited by it.
+    """
+    raw = os.environ.get("THEMEPARK_START_DATE", "").strip()
+    if not raw:
+        return None
     try:
         value = datetime.fromisoformat(raw)
     except ValueError:
@@ -61,6 +71,11 @@ def start_date() -> datetime:
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return value.astimezone(UTC)
+
+
+def settle() -> timedelta:
+    """How long after an hour's end its data counts as complete (THEMEPARK_SETTLE_MINUTES)."""
+    return timedelta(minutes=_int_env("THEMEPARK_SETTLE_MINUTES", DEFAULT_SETTLE_MINUTES, 0, 180))
 
 
 def sql_dir() -> Path:

@@ -1,9 +1,14 @@
-"""Which UTC hour a DAG run aggregates.
+"""Which UTC hour a DAG run aggregates, and whether its data has settled.
 
-Every way Airflow makes a run ends up here: scheduled and backfill runs carry a one-hour data
-interval; ``airflow dags test``/``dag.test()`` with an hourly data-interval timetable get the hour
-ending at the logical date; manual runs without a logical date have no interval at all, and some
-triggers give a zero-width one. Anything else is refused rather than guessed.
+One rule for every way Airflow makes a run (scheduler, backfill, ``airflow dags test``, a UI or
+REST trigger): a run whose logical date T is on the hour is the run of the hour [T, T+1h), so
+the scheduler, a backfill and a manual run of the same hour share one Airflow identity (Airflow
+keeps one run per logical date). A run with a logical date off the hour, or with none (the UI's
+plain Trigger), aggregates the last hour that had settled at that moment. An hour has settled
+once its end plus the settle delay has passed: by then the collector's last poll of the hour and
+the park snapshots up to 90 s after it are written.
+
+Pure standard library: the timetable imports it in every Airflow process.
 """
 
 from __future__ import annotations
@@ -15,7 +20,11 @@ ONE_HOUR = timedelta(hours=1)
 
 
 class IntervalError(ValueError):
-    """The run's data interval is not one aligned UTC hour, and no hour can be inferred."""
+    """No hour can be told from the run's dates."""
+
+
+class HourNotSettled(ValueError):
+    """The hour's data may still be arriving; the message says when it will have settled."""
 
 
 @dataclass(frozen=True)
@@ -49,6 +58,9 @@ class Hour:
             "hour_end": self.end.strftime("%Y-%m-%d %H:%M:%S"),
         }
 
+    def settled_at(self, settle: timedelta) -> datetime:
+        return self.end + settle
+
     def __str__(self) -> str:
         return f"{self.start:%Y-%m-%d %H:%M}-{self.end:%H:%M} UTC"
 
@@ -59,44 +71,85 @@ class ResolvedHour:
     reason: str
 
 
-def _utc(value: datetime | None) -> datetime | None:
-    if value is None:
-        return None
+def to_utc(value: datetime) -> datetime:
+    """An aware datetime (pendulum's included) as a plain ``datetime`` in UTC."""
     if value.tzinfo is None:
         raise IntervalError(f"naive datetime {value!r}: Airflow always passes aware datetimes")
     return datetime.fromtimestamp(value.timestamp(), tz=UTC)
 
 
-def _floor_to_hour(value: datetime) -> datetime:
+def floor_hour(value: datetime) -> datetime:
     return value.replace(minute=0, second=0, microsecond=0)
 
 
+def is_on_the_hour(value: datetime) -> bool:
+    return value == floor_hour(value)
+
+
+def last_settled_hour(at: datetime, settle: timedelta) -> Hour:
+    """The latest hour H with H.end + settle <= at."""
+    return Hour(floor_hour(to_utc(at) - settle) - ONE_HOUR)
+
+
+def hour_of_logical_date(logical_date: datetime, settle: timedelta) -> Hour:
+    """The hour a run with this logical date aggregates (see the module's docstring)."""
+    logical = to_utc(logical_date)
+    if is_on_the_hour(logical):
+        return Hour(logical)
+    return last_settled_hour(logical, settle)
+
+
 def resolve(
-    data_interval_start: datetime | None,
-    data_interval_end: datetime | None,
-    logical_date: datetime | None = None,
-    run_after: datetime | None = None,
+    logical_date: datetime | None,
+    run_after: datetime | None,
+    settle: timedelta,
+    data_interval_start: datetime | None = None,
+    data_interval_end: datetime | None = None,
 ) -> ResolvedHour:
     """The hour a run aggregates, with a sentence saying why, for the task log."""
-    start, end = _utc(data_interval_start), _utc(data_interval_end)
-    logical, after = _utc(logical_date), _utc(run_after)
+    if logical_date is not None:
+        logical = to_utc(logical_date)
+        hour = hour_of_logical_date(logical, settle)
+        if is_on_the_hour(logical):
+            reason = f"the run's logical date {logical:%Y-%m-%d %H:%M} UTC: the hour starting then"
+        else:
+            reason = (
+                f"the run's logical date {logical.isoformat()} is off the hour: the last hour settled by then "
+                f"(its end + {_minutes(settle)})"
+            )
+    elif run_after is not None:
+        after = to_utc(run_after)
+        hour = last_settled_hour(after, settle)
+        reason = (
+            f"the run has no logical date: the last hour settled when it was triggered at "
+            f"{after:%Y-%m-%d %H:%M:%S} UTC (its end + {_minutes(settle)})"
+        )
+    else:
+        raise IntervalError("the run has no logical date and no run_after: no hour can be told")
+    return ResolvedHour(hour, reason + _interval_note(hour, data_interval_start, data_interval_end))
 
-    if start is not None and end is not None and end != start:
-        if end - start == ONE_HOUR and start == _floor_to_hour(start):
-            return ResolvedHour(Hour(start), f"the run's data interval {start:%Y-%m-%d %H:%M}-{end:%H:%M} UTC")
-        raise IntervalError(
-            f"data interval {start.isoformat()} to {end.isoformat()} is not one whole UTC hour "
-            f"aligned on the hour; this DAG aggregates exactly one hour per run. Use the DAG's "
-            f"hourly schedule, or trigger it with a logical date to aggregate the hour ending then."
+
+def _interval_note(hour: Hour, start: datetime | None, end: datetime | None) -> str:
+    # `airflow dags trigger -l T` infers the interval from the time of the call, not from T, and
+    # the REST API accepts any interval: the logical date is the run's identity, so it decides.
+    if start is None or end is None:
+        return ""
+    start, end = to_utc(start), to_utc(end)
+    if (start, end) == (hour.start, hour.end) or start == end:
+        return ""
+    return f"; the run's data interval {start.isoformat()} to {end.isoformat()} is not that hour and is ignored"
+
+
+def check_settled(hour: Hour, settle: timedelta, now: datetime) -> None:
+    """Refuse an hour whose data may still be arriving, saying when it will have settled."""
+    ready = hour.settled_at(settle)
+    if to_utc(now) < ready:
+        raise HourNotSettled(
+            f"hour {hour} has not settled yet: its snapshots may still be arriving until "
+            f"{ready:%Y-%m-%d %H:%M:%S} UTC (its end + {_minutes(settle)}, THEMEPARK_SETTLE_MINUTES). "
+            f"Run it after then; the scheduler creates its run then by itself."
         )
 
-    reference, what = (logical, "logical date") if logical is not None else (after, "run_after")
-    if reference is None:
-        raise IntervalError("the run has no data interval, no logical date and no run_after")
-    hour_end = _floor_to_hour(reference)
-    hour = Hour(hour_end - ONE_HOUR)
-    shape = "no data interval" if start is None or end is None else "a zero-width data interval"
-    return ResolvedHour(
-        hour,
-        f"the last complete UTC hour ending at or before the {what} {reference.isoformat()} (the run has {shape})",
-    )
+
+def _minutes(settle: timedelta) -> str:
+    return f"{settle.total_seconds() / 60:g} min settle"

@@ -321,6 +321,18 @@ WHERE t.first_operation IS NOT NULL
   AND c.park_appears_open = 1
 GROUP BY t.ride_id;
 
+-- name: bad_weights
+-- The weight aggregate_parks will give each ride that operated today (same rule as its
+-- fill_ride_weight): one outside 1..3 refuses the hour before either table is written.
+SELECT t.ride_id, 1, r.tier, rc.tier_weight
+FROM tmp_ride_hour t
+JOIN rides r ON r.ride_id = t.ride_id
+LEFT JOIN ride_classifications rc ON rc.ride_id = t.ride_id
+WHERE t.first_operation IS NOT NULL
+  AND (rc.tier_weight NOT IN (1, 2, 3) OR (rc.tier_weight IS NULL AND r.tier NOT IN (1, 2, 3)))
+ORDER BY t.ride_id
+LIMIT 20;
+
 -- name: upsert
 INSERT INTO ride_hourly_stats (hour_start_utc, ride_id, park_id, avg_wait_time_minutes,
                                operating_snapshots, down_snapshots, downtime_hours,

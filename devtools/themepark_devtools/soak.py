@@ -1,6 +1,6 @@
 """Soak run: many consecutive hours aggregated in one process, watching connections and memory.
 
-    python -m themepark_hourly.soak --hours 200 --parks 8 --rides-per-park 52
+    python -m themepark_devtools.soak --hours 200 --parks 8 --rides-per-park 52
 
 Loads the seeded sample (enough days for the hours) into the database of the Airflow connection
 ``themepark_db`` when it has no sample data yet, then aggregates hour after hour through the same
@@ -18,7 +18,8 @@ import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, timedelta
 
-from themepark_hourly import aggregation, db, migrations, sample_data
+from themepark_devtools import sample_data
+from themepark_hourly import aggregation, db, migrations
 from themepark_hourly.hours import Hour
 from themepark_hourly.sql_files import named_statements
 

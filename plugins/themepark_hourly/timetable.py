@@ -1,0 +1,148 @@
+"""The DAG's timetable: one run per UTC hour, created once the hour's data has settled.
+
+Airflow's ``CronDataIntervalTimetable("0 * * * *")`` gives each scheduled run its hour, but it
+creates the run the second the hour ends (before the collector's last poll and the park snapshots
+up to 90 s later are written), floods a fresh deployment with every hour since the start date
+under ``catchup=True`` or drops the hours missed while the scheduler was down under
+``catchup=False``, and gives manual runs the hour *ending* at their logical date, so a manual run
+takes the logical date, and so the place, of the next hour's run. This subclass changes exactly
+that (docs/DECISIONS.md, "Which hour a run aggregates"):
+
+- every run of hour H has logical date H and data interval [H, H+1h), whoever made it;
+- the scheduler creates H's run at H's end plus the settle delay (``run_after``);
+- the scheduler's first run is the latest settled hour, or ``first_hour`` when one is set; after
+  that it goes on from its last run, so hours missed while it was down run after a restart;
+- backfills get every hour of their range that has settled, however old.
+
+Registered by ``plugins/themepark_hourly_plugin.py``: Airflow's scheduler, dag-processor,
+api-server and CLI deserialise the DAG's timetable by this module path.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pendulum
+from airflow.timetables.base import DagRunInfo, DataInterval, TimeRestriction
+from airflow.timetables.interval import CronDataIntervalTimetable
+
+from themepark_hourly import hours
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _ceil_hour(value: datetime) -> datetime:
+    value = hours.to_utc(value)
+    floor = hours.floor_hour(value)
+    return floor if floor == value else floor + hours.ONE_HOUR
+
+
+class SettledHourlyTimetable(CronDataIntervalTimetable):
+    """Hourly UTC data intervals; each run created ``settle`` after its hour ends."""
+
+    def __init__(self, settle: timedelta, first_hour: datetime | None = None, dag_id: str | None = None) -> None:
+        super().__init__("0 * * * *", timezone="UTC")
+        if settle < timedelta(0):
+            raise ValueError(f"settle delay {settle} is negative")
+        self.settle = settle
+        self.first_hour = None if first_hour is None else _ceil_hour(first_hour)
+        # Whose runs to look at when telling a stale backfill from the scheduler's own last run.
+        self.dag_id = dag_id
+        minutes = f"{settle.total_seconds() / 60:g}"
+        self.description = f"Every UTC hour, run {minutes} min after the hour ends (its data settled)"
+
+    @property
+    def summary(self) -> str:
+        return f"hourly, settled {self.settle.total_seconds() / 60:g} min"
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, SettledHourlyTimetable):
+            return NotImplemented
+        return (self.settle, self.first_hour, self.dag_id) == (other.settle, other.first_hour, other.dag_id)
+
+    def __hash__(self) -> int:
+        return hash((self.settle, self.first_hour, self.dag_id))
+
+    def serialize(self) -> dict[str, Any]:
+        return {
+            "settle_seconds": self.settle.total_seconds(),
+            "first_hour": None if self.first_hour is None else self.first_hour.isoformat(),
+            "dag_id": self.dag_id,
+        }
+
+    @classmethod
+    def deserialize(cls, data: dict[str, Any]) -> SettledHourlyTimetable:
+        first = data.get("first_hour")
+        return cls(
+            timedelta(seconds=data["settle_seconds"]),
+            None if first is None else datetime.fromisoformat(first),
+            data.get("dag_id"),
+        )
+
+    def _interval(self, hour: hours.Hour) -> DataInterval:
+        return DataInterval(pendulum.instance(hour.start), pendulum.instance(hour.end))
+
+    def infer_manual_data_interval(self, *, run_after: datetime) -> DataInterval:
+        # Airflow passes the logical date here for `airflow dags test` and UI/REST triggers.
+        return self._interval(hours.hour_of_logical_date(run_after, self.settle))
+
+    def _scheduler_start(self, now: datetime) -> datetime:
+        if self.first_hour is not None:
+            return self.first_hour
+        return hours.last_settled_hour(now, self.settle).start
+
+    def next_dagrun_info(
+        self,
+        *,
+        last_automated_data_interval: DataInterval | None,
+        restriction: TimeRestriction,
+    ) -> DagRunInfo | None:
+        now = _now()
+        # Backfills (and their dry runs) always pass the end of their range; the scheduler passes
+        # the DAG's end date, which this DAG does not have.
+        backfill = restriction.latest is not None
+        if last_automated_data_interval is not None:
+            start = hours.floor_hour(hours.to_utc(last_automated_data_interval.end))
+            if not backfill and start < self._scheduler_start(now) and not self._scheduler_has_run():
+                # The last run is a backfill made before the scheduler's first run: start as a
+                # fresh deployment does, not from the backfill's (maybe years old) hour.
+                start = self._scheduler_start(now)
+        elif backfill:
+            start = _ceil_hour(restriction.earliest) if restriction.earliest is not None else None
+            if start is None:
+                return None
+        else:
+            start = self._scheduler_start(now)
+        if restriction.earliest is not None:
+            start = max(start, _ceil_hour(restriction.earliest))
+        hour = hours.Hour(start)
+        if backfill and (start > hours.to_utc(restriction.latest) or hour.settled_at(self.settle) > now):
+            # A backfill never creates an hour whose data may still be arriving.
+            return None
+        return DagRunInfo(
+            run_after=pendulum.instance(hour.settled_at(self.settle)),
+            data_interval=self._interval(hour),
+        )
+
+    def _scheduler_has_run(self) -> bool:
+        """Whether the scheduler has made any run of this DAG (read from Airflow's metadata)."""
+        if self.dag_id is None:
+            return True
+        try:
+            from airflow.models.dagrun import DagRun
+            from airflow.utils.session import create_session
+            from airflow.utils.types import DagRunType
+            from sqlalchemy import select
+
+            with create_session() as session:
+                found = session.scalar(
+                    select(DagRun.id)
+                    .where(DagRun.dag_id == self.dag_id, DagRun.run_type == DagRunType.SCHEDULED)
+                    .limit(1)
+                )
+            return found is not None
+        except Exception:  # noqa: BLE001 - losing no hour is the safe answer
+            return True
