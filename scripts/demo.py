@@ -86,7 +86,7 @@ def run_hours() -> list[str]:
         t0 = time.monotonic()
         # A fixed run_after gives each hour the same run id on every demo: re-running the demo
         # re-runs those runs (and updates their log rows) instead of adding new ones.
-        run = dag.test(logical_date=logical, run_after=logical.add(minutes=5))
+        run = dag.test(logical_date=logical, run_after=logical.add(hours=1, minutes=5))
         took = time.monotonic() - t0
         note = " (the first run also starts Airflow's in-process execution API)" if k == 0 else ""
         step(f"airflow dags test {dag.dag_id} {logical.isoformat()}: {run.state} in {took:.1f} s{note}")
@@ -144,7 +144,7 @@ def main() -> None:
     print(f"\nDone in {time.monotonic() - started:.0f} s. Explore further:")
     print("  make db-shell                                  # a mariadb prompt on the demo data (UTC)")
     print("    SELECT * FROM ride_hourly_stats ORDER BY downtime_hours DESC LIMIT 10;")
-    print("  make dags-test HOUR=2025-07-04T21:00:00+00:00  # run one hour yourself (20:00-21:00 UTC)")
+    print("  make dags-test HOUR=2025-07-04T20:00:00+00:00  # run one hour yourself (20:00-21:00 UTC)")
     print("  make test                                      # every test")
 
 
