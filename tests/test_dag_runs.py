@@ -113,6 +113,34 @@ def test_failing_aggregation_fails_the_run_keeps_old_rows_and_logs_the_cause(dag
     assert failed[7:9] == (0, 0)
 
 
+def test_a_failed_run_redone_keeps_its_failure_and_counts_its_attempts(dag, migrated):
+    _sample(migrated)
+    logical = pendulum.datetime(2025, 12, 8, 14, tz="UTC")
+    run_after = pendulum.datetime(2025, 12, 8, 15, 5, tz="UTC")  # the same run each time
+    with migrated.table_hidden("park_activity_snapshots"):
+        failed = dag.test(logical_date=logical, run_after=run_after)
+    assert str(failed.state) == "failed"
+    history = (
+        "SELECT run_id, status, error_message, attempts, failed_attempts, last_failed_task, "
+        "last_failed_at IS NOT NULL, last_error, started_at FROM aggregation_log"
+    )
+    [first] = migrated.query(history)
+    assert first[1:6] == ("failed", first[2], 1, 1, "aggregate_rides") and first[6] == 1
+    assert "park_activity_snapshots" in first[2] and first[7] == first[2]
+    redone = dag.test(logical_date=logical, run_after=run_after)
+    assert str(redone.state) == "success" and redone.run_id == failed.run_id
+    [row] = migrated.query(history)
+    # The latest attempt succeeded; the failure before it is still there.
+    assert row[1:7] == ("success", None, 2, 1, "aggregate_rides", 1)
+    assert row[7] == first[7]
+    assert row[8] >= first[8]  # started_at: this attempt's start
+    assert_matches_reference(migrated, H)
+    again = dag.test(logical_date=logical, run_after=run_after)
+    assert str(again.state) == "success"
+    [row] = migrated.query(history)
+    assert row[1:6] == ("success", None, 3, 1, "aggregate_rides")
+
+
 def test_an_hour_that_has_not_settled_is_refused_at_once_and_logged(dag, migrated):
     now = pendulum.now("UTC")
     current = now.start_of("hour")  # the hour under way: it settles 5 min after it ends

@@ -215,6 +215,7 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
         error_message="; ".join(errors) or None,
         parks_processed=int(parks.get("parks_written", 0)) if status == "success" else 0,
         rides_processed=int(rides.get("rides_written", 0)) if status == "success" else 0,
+        failed_task=next((t for t in AGGREGATION_TASKS if states.get(t) != "success"), None),
     )
     with db.connection() as conn:
         run_log.write(conn, entry)

@@ -26,6 +26,7 @@ class RunLogEntry:
     error_message: str | None
     parks_processed: int
     rides_processed: int
+    failed_task: str | None = None  # the first task of the run that did not succeed
 
 
 def _db_time(value: datetime | None) -> str | None:
@@ -40,6 +41,7 @@ def write(conn: Any, entry: RunLogEntry) -> None:
     """Insert the run's row, or update it when the same Airflow run is cleared and re-run."""
     if entry.status not in ("success", "failed"):
         raise ValueError(f"aggregation_log status {entry.status!r} is not 'success' or 'failed'")
+    failed = entry.status == "failed"
     error = entry.error_message
     if error and len(error) > MAX_ERROR_CHARS:
         error = error[: MAX_ERROR_CHARS - 20] + " ... (truncated)"
@@ -55,6 +57,9 @@ def write(conn: Any, entry: RunLogEntry) -> None:
         "rides_processed": entry.rides_processed,
         "dag_id": entry.dag_id,
         "run_id": entry.run_id,
+        "failed": int(failed),
+        "failed_task": entry.failed_task if failed else None,
+        "failed_at": _db_time(entry.completed_at) if failed else None,
     }
     sql = named_statements(LOG_SQL)["upsert_run"]
     with db.transaction(conn) as cur:
