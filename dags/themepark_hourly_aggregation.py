@@ -16,7 +16,7 @@ DOC_MD = """
 ### Hourly theme-park statistics
 
 Each run writes `ride_hourly_stats` and `park_hourly_stats` for **one UTC hour**, then records the
-run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_parks` >> `log`.
+run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_parks` >> `check` >> `log`.
 
 **Which hour a run aggregates**: a run with logical date T on the hour aggregates [T, T+1h),
 whoever made it (scheduler, backfill, `airflow dags test`, Trigger with a logical date). Off the
@@ -78,10 +78,17 @@ with DAG(
 
         return airflow_tasks.aggregate_parks(context)
 
+    # No retries: a failed check is an answer about the rows, not a transient error.
+    @task(task_id="check", retries=0)
+    def check(**context):
+        from themepark_hourly import airflow_tasks
+
+        return airflow_tasks.check_hour(context)
+
     @task(task_id="log", trigger_rule=TriggerRule.ALL_DONE)
     def log(**context):
         from themepark_hourly import airflow_tasks
 
         return airflow_tasks.write_run_log(context)
 
-    migrate() >> aggregate_rides() >> aggregate_parks() >> log()
+    migrate() >> aggregate_rides() >> aggregate_parks() >> check() >> log()

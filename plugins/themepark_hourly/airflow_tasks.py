@@ -12,11 +12,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from themepark_hourly import aggregation, config, db, hours, migrations, run_log
+from themepark_hourly import aggregation, checks, config, db, hours, migrations, run_log
 
 log = logging.getLogger("themepark_hourly")
 
-AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks")
+# The tasks whose outcome the `log` task records, in run order.
+AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "check")
 ERROR_XCOM_KEY = "error"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -27,7 +28,8 @@ def is_permanent(exc: BaseException) -> bool:
 
     Connection loss, deadlocks and lock timeouts are transient and keep Airflow's retries.
     """
-    if isinstance(exc, (hours.IntervalError, hours.HourNotSettled, config.ConfigError, aggregation.RefusedHour)):
+    permanent = (hours.IntervalError, hours.HourNotSettled, config.ConfigError, aggregation.RefusedHour, checks.ChecksFailed)
+    if isinstance(exc, permanent):
         return True
     if isinstance(exc, migrations.MigrationError):
         cause = db.error_code(exc.__cause__) if exc.__cause__ is not None else None
@@ -153,6 +155,13 @@ def aggregate_parks(context: Mapping[str, Any]) -> dict[str, Any]:
     return {"hour_start": resolved.hour.start.isoformat(), **result.as_dict()}
 
 
+@_reports_errors("check")
+def check_hour(context: Mapping[str, Any]) -> dict[str, Any]:
+    resolved = settled_hour(context)
+    report = checks.run(resolved.hour, config.conn_id(), context)
+    return {"hour_start": resolved.hour.start.isoformat(), **report.as_dict()}
+
+
 class RunFailed(RuntimeError):
     pass
 
@@ -213,8 +222,9 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
         completed_at=_now(),
         status=status,
         error_message="; ".join(errors) or None,
-        parks_processed=int(parks.get("parks_written", 0)) if status == "success" else 0,
-        rides_processed=int(rides.get("rides_written", 0)) if status == "success" else 0,
+        # Rows a successful task committed, even when a later task failed (a failed check keeps them).
+        parks_processed=int(parks.get("parks_written", 0)),
+        rides_processed=int(rides.get("rides_written", 0)),
         failed_task=next((t for t in AGGREGATION_TASKS if states.get(t) != "success"), None),
     )
     with db.connection() as conn:
