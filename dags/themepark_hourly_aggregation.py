@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from airflow.sdk import DAG, Param, TriggerRule, task
+from airflow.sdk import DAG, Asset, Param, TriggerRule, task
 
 from themepark_hourly import config
 from themepark_hourly.timetable import SettledHourlyTimetable
@@ -85,7 +85,8 @@ with DAG(
 
         return airflow_tasks.check_hour(context)
 
-    @task(task_id="log", trigger_rule=TriggerRule.ALL_DONE)
+    # A successful run ends with an event on this asset for each hour it wrote (see config).
+    @task(task_id="log", trigger_rule=TriggerRule.ALL_DONE, outlets=[Asset(config.HOURLY_STATS_ASSET)])
     def log(**context):
         from themepark_hourly import airflow_tasks
 

@@ -135,3 +135,34 @@ def test_a_tracker_off_at_that_hour_every_day_is_not_a_silent_collector(dag, mig
     run = dag.test(logical_date=LOGICAL)
     assert str(run.state) == "success", _states(run)
     assert_matches_reference(migrated, H)
+
+
+def test_a_successful_run_announces_its_hour_as_an_asset_partition(dag, migrated):
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    _hour(migrated, yesterday=True)
+    run = dag.test(logical_date=LOGICAL)
+    assert str(run.state) == "success"
+    with create_session() as session:
+        events = session.execute(
+            select(AssetEvent.partition_key, AssetEvent.extra)
+            .join(AssetModel, AssetModel.id == AssetEvent.asset_id)
+            .where(AssetModel.name == "themepark_hourly_stats", AssetEvent.source_run_id == run.run_id)
+        ).all()
+    assert [(key, extra["hours"]) for key, extra in events] == [("2025-12-08T14:00:00", ["2025-12-08T14:00:00+00:00"])]
+
+
+def test_a_failed_run_announces_nothing(dag, migrated, monkeypatch):
+    from airflow.models.asset import AssetEvent
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    _hour(migrated)
+    run = _run_with_break(
+        dag, migrated, monkeypatch, f"UPDATE park_hourly_stats SET shame_score = 11 WHERE hour_start_utc = '{H}'"
+    )
+    assert str(run.state) == "failed"
+    with create_session() as session:
+        assert session.scalars(select(AssetEvent.id).where(AssetEvent.source_run_id == run.run_id)).all() == []

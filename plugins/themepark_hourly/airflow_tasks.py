@@ -245,4 +245,28 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(f"aggregation failed for this run: {entry.error_message}")
-    return {"status": status, "task_states": states}
+    rewritten = [resolved.hour]
+    _tell_downstream(context, rewritten)
+    return {"status": status, "task_states": states, "hours_announced": [str(h) for h in rewritten]}
+
+
+def partition_key(hour: hours.Hour) -> str:
+    """The asset partition key of an hour: its UTC start in the temporal mappers' default input format."""
+    return hour.start.strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def _tell_downstream(context: Mapping[str, Any], rewritten: list[hours.Hour]) -> None:
+    """One asset event per hour whose rows this run wrote, keyed by the hour, for DAGs scheduled on it."""
+    from airflow.sdk import Asset
+
+    events = context.get("outlet_events")
+    if events is None:
+        return
+    accessor = events[Asset(config.HOURLY_STATS_ASSET)]
+    accessor.extra = {
+        "hour_start": rewritten[0].start.isoformat(),
+        "hours": [h.start.isoformat() for h in rewritten],
+        "tables": ["ride_hourly_stats", "park_hourly_stats"],
+    }
+    accessor.add_partitions([partition_key(h) for h in rewritten])
+    log.info("log: announced %s to %s", ", ".join(partition_key(h) for h in rewritten), config.HOURLY_STATS_ASSET)

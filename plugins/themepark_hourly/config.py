@@ -11,6 +11,9 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 DAG_ID = "themepark_hourly_aggregation"
+#: The Airflow asset each successful run updates, one event per hour written (partition key: the
+#: hour's UTC start, ``2025-07-04T15:00:00``): a daily or dashboard DAG can be scheduled on it.
+HOURLY_STATS_ASSET = "themepark_hourly_stats"
 
 #: The DAG's start date. Airflow creates no task instance for a manual or `airflow dags test` run
 #: whose logical date is before it, so it lies before any tracker data; the scheduler does not
