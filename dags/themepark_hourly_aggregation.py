@@ -16,7 +16,8 @@ DOC_MD = """
 ### Hourly theme-park statistics
 
 Each run writes `ride_hourly_stats` and `park_hourly_stats` for **one UTC hour**, then records the
-run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_parks` >> `check` >> `log`.
+run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_parks` >> `check` >> `log`, and
+`migrate` >> `late_data` >> `log` (earlier hours changed by late snapshots).
 
 **Which hour a run aggregates**: a run with logical date T on the hour aggregates [T, T+1h),
 whoever made it (scheduler, backfill, `airflow dags test`, Trigger with a logical date). Off the
@@ -57,6 +58,12 @@ with DAG(
             maximum=60,
             description="Collector cadence in minutes; each down snapshot counts this long.",
         ),
+        "reaggregate_late_data": Param(
+            False,
+            type="boolean",
+            description="Also search for late snapshots and re-aggregate the earlier hours they change "
+            "(scheduled runs always do).",
+        ),
     },
 ) as dag:
 
@@ -86,10 +93,20 @@ with DAG(
         return airflow_tasks.check_hour(context)
 
     # A successful run ends with an event on this asset for each hour it wrote (see config).
+    @task(task_id="late_data")
+    def late_data(**context):
+        from themepark_hourly import airflow_tasks
+
+        return airflow_tasks.reaggregate_late_data(context)
+
     @task(task_id="log", trigger_rule=TriggerRule.ALL_DONE, outlets=[Asset(config.HOURLY_STATS_ASSET)])
     def log(**context):
         from themepark_hourly import airflow_tasks
 
         return airflow_tasks.write_run_log(context)
 
-    migrate() >> aggregate_rides() >> aggregate_parks() >> check() >> log()
+    migrated = migrate()
+    done = log()
+    migrated >> aggregate_rides() >> aggregate_parks() >> check() >> done
+    # Earlier hours changed by late snapshots: beside the run's own hour (never one of them).
+    migrated >> late_data() >> done

@@ -12,12 +12,12 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-from themepark_hourly import aggregation, checks, config, db, hours, migrations, run_log
+from themepark_hourly import aggregation, checks, config, db, hours, late_data, migrations, run_log
 
 log = logging.getLogger("themepark_hourly")
 
 # The tasks whose outcome the `log` task records, in run order.
-AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "check")
+AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "check", "late_data")
 ERROR_XCOM_KEY = "error"
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -28,7 +28,13 @@ def is_permanent(exc: BaseException) -> bool:
 
     Connection loss, deadlocks and lock timeouts are transient and keep Airflow's retries.
     """
-    permanent = (hours.IntervalError, hours.HourNotSettled, config.ConfigError, aggregation.RefusedHour, checks.ChecksFailed)
+    permanent = (
+        hours.IntervalError,
+        hours.HourNotSettled,
+        config.ConfigError,
+        aggregation.RefusedHour,
+        checks.ChecksFailed,
+    )
     if isinstance(exc, permanent):
         return True
     if isinstance(exc, migrations.MigrationError):
@@ -162,6 +168,108 @@ def check_hour(context: Mapping[str, Any]) -> dict[str, Any]:
     return {"hour_start": resolved.hour.start.isoformat(), **report.as_dict()}
 
 
+def _searches_late_data(context: Mapping[str, Any]) -> bool:
+    # Scheduled runs search; a backfill or manual run only when asked (param), so that redoing
+    # old hours does not also move the scheduler's mark.
+    dag_run = context["dag_run"]
+    params = context.get("params") or {}
+    return str(getattr(dag_run, "run_type", "")) in ("scheduled", "DagRunType.SCHEDULED") or bool(
+        params.get("reaggregate_late_data")
+    )
+
+
+@_reports_errors("late_data")
+def reaggregate_late_data(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Aggregate again the earlier hours that snapshots written since the last search change."""
+    if not _searches_late_data(context):
+        log.info("late_data: not a scheduled run and param reaggregate_late_data is off: no search")
+        return {"searched": False, "hours": [], "late_snapshots": 0}
+    resolved = settled_hour(context)
+    minutes = _interval_minutes(context)
+    window = config.late_data_window()
+    run_id = context["dag_run"].run_id
+    redone: list[str] = []
+    with db.connection() as conn:
+        found = late_data.find(conn, resolved.hour, window)
+        if found.first_search:
+            log.info("late_data: first search: snapshots up to ids %s count as seen", found.newest)
+        elif found.outside_window:
+            log.warning(
+                "late_data: %d late snapshots lie more than %s before hour %s and were not re-aggregated "
+                "(THEMEPARK_LATE_DATA_WINDOW_HOURS); backfill their hours with reprocess 'completed'",
+                found.outside_window,
+                window,
+                resolved.hour,
+            )
+        if found.hours:
+            log.info(
+                "late_data: %d late snapshots (ids above %s) change %d earlier hours: %s",
+                found.late_snapshots,
+                found.marks,
+                len(found.hours),
+                ", ".join(str(h) for h in found.hours),
+            )
+        for hour in found.hours:
+            _redo_hour(conn, hour, minutes, run_id, found.snapshots_by_hour.get(hour.start, 0))
+            redone.append(hour.start.isoformat())
+        late_data.advance_marks(conn, found)
+    return {
+        "searched": True,
+        "hours": redone,
+        "late_snapshots": found.late_snapshots,
+        "outside_window": found.outside_window,
+    }
+
+
+def _redo_hour(conn: Any, hour: hours.Hour, minutes: int, run_id: str, late_snapshots: int) -> None:
+    started = _now()
+    entry = functools.partial(
+        run_log.RunLogEntry,
+        dag_id=config.DAG_ID,
+        run_id=f"{run_id} late {hour.start:%Y-%m-%dT%H:%M}",
+        aggregation_date=hour.start.date(),
+        hour_start=hour.start,
+        hour_end=hour.end,
+        started_at=started,
+        reason="late_data",
+        triggered_by_run_id=run_id,
+        late_snapshots=late_snapshots,
+    )
+    try:
+        rides = aggregation.aggregate_rides(conn, hour, minutes)
+        parks = aggregation.aggregate_parks(conn, hour)
+    except Exception as exc:
+        run_log.write(
+            conn,
+            entry(
+                completed_at=_now(),
+                status="failed",
+                error_message=f"late_data failed: {exc}",
+                parks_processed=0,
+                rides_processed=0,
+                failed_task="late_data",
+            ),
+        )
+        raise
+    run_log.write(
+        conn,
+        entry(
+            completed_at=_now(),
+            status="success",
+            error_message=None,
+            parks_processed=parks.parks_written,
+            rides_processed=rides.rides_written,
+        ),
+    )
+    log.info(
+        "late_data: hour %s aggregated again (%d late snapshots): %d ride rows, %d park rows",
+        hour,
+        late_snapshots,
+        rides.rides_written,
+        parks.parks_written,
+    )
+
+
 class RunFailed(RuntimeError):
     pass
 
@@ -245,7 +353,8 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
         from airflow.sdk.exceptions import AirflowFailException
 
         raise AirflowFailException(f"aggregation failed for this run: {entry.error_message}")
-    rewritten = [resolved.hour]
+    late = results.get("late_data") or {}
+    rewritten = [resolved.hour] + [hours.Hour.parse(h) for h in late.get("hours", [])]
     _tell_downstream(context, rewritten)
     return {"status": status, "task_states": states, "hours_announced": [str(h) for h in rewritten]}
 

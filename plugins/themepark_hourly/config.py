@@ -81,6 +81,11 @@ def settle() -> timedelta:
     return timedelta(minutes=_int_env("THEMEPARK_SETTLE_MINUTES", DEFAULT_SETTLE_MINUTES, 0, 180))
 
 
+def late_data_window() -> timedelta:
+    """How far back a run looks for late snapshots to re-aggregate (THEMEPARK_LATE_DATA_WINDOW_HOURS)."""
+    return timedelta(hours=_int_env("THEMEPARK_LATE_DATA_WINDOW_HOURS", 48, 0, 24 * 31))
+
+
 def sql_dir() -> Path:
     """Folder holding migrations/ and aggregation/ (THEMEPARK_SQL_DIR, else the repo's sql/)."""
     override = os.environ.get("THEMEPARK_SQL_DIR", "").strip()

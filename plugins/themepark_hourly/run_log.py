@@ -27,6 +27,9 @@ class RunLogEntry:
     parks_processed: int
     rides_processed: int
     failed_task: str | None = None  # the first task of the run that did not succeed
+    reason: str = "run"  # 'run': the run's own hour; 'late_data': an earlier hour redone for late snapshots
+    triggered_by_run_id: str | None = None
+    late_snapshots: int | None = None
 
 
 def _db_time(value: datetime | None) -> str | None:
@@ -60,6 +63,9 @@ def write(conn: Any, entry: RunLogEntry) -> None:
         "failed": int(failed),
         "failed_task": entry.failed_task if failed else None,
         "failed_at": _db_time(entry.completed_at) if failed else None,
+        "reason": entry.reason,
+        "triggered_by_run_id": entry.triggered_by_run_id,
+        "late_snapshots": entry.late_snapshots,
     }
     sql = named_statements(LOG_SQL)["upsert_run"]
     with db.transaction(conn) as cur:

@@ -7,11 +7,13 @@
 INSERT INTO aggregation_log (aggregation_date, aggregation_type, aggregated_from_ts,
                              aggregated_until_ts, started_at, completed_at, status,
                              error_message, parks_processed, rides_processed, dag_id, run_id,
-                             attempts, failed_attempts, last_failed_task, last_failed_at, last_error)
+                             attempts, failed_attempts, last_failed_task, last_failed_at, last_error,
+                             reason, triggered_by_run_id, late_snapshots)
 VALUES (%(aggregation_date)s, 'hourly', %(hour_start)s, %(hour_end)s, %(started_at)s,
         %(completed_at)s, %(status)s, %(error_message)s, %(parks_processed)s,
         %(rides_processed)s, %(dag_id)s, %(run_id)s,
-        1, %(failed)s, %(failed_task)s, %(failed_at)s, %(error_message)s)
+        1, %(failed)s, %(failed_task)s, %(failed_at)s, %(error_message)s,
+        %(reason)s, %(triggered_by_run_id)s, %(late_snapshots)s)
 ON DUPLICATE KEY UPDATE
     aggregation_date = VALUES(aggregation_date),
     aggregated_from_ts = VALUES(aggregated_from_ts),
@@ -22,6 +24,7 @@ ON DUPLICATE KEY UPDATE
     error_message = VALUES(error_message),
     parks_processed = VALUES(parks_processed),
     rides_processed = VALUES(rides_processed),
+    late_snapshots = VALUES(late_snapshots),
     attempts = attempts + 1,
     failed_attempts = failed_attempts + VALUES(failed_attempts),
     -- Each test reads VALUES(status), never a column this statement assigns, so the order of

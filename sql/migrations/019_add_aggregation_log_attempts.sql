@@ -3,6 +3,9 @@
 -- attempts it took and the last failure (task, time, error) after a later success, while
 -- status, error_message, started_at and completed_at describe the latest attempt.
 -- Existing rows get attempts 1 and no failure recorded (their history was not kept).
+-- A run that re-aggregates earlier hours for late snapshots writes one more row per such hour:
+-- reason 'late_data', the run that did it in triggered_by_run_id, and how many late snapshots
+-- of that hour (or of the park days it belongs to) it found.
 
 SET @themepark_ddl = IF(
     (SELECT COUNT(*) FROM information_schema.columns
@@ -49,6 +52,36 @@ SET @themepark_ddl = IF(
       WHERE table_schema = DATABASE() AND table_name = 'aggregation_log'
         AND column_name = 'last_error') = 0,
     'ALTER TABLE aggregation_log ADD COLUMN last_error TEXT NULL',
+    'DO 0');
+PREPARE themepark_stmt FROM @themepark_ddl;
+EXECUTE themepark_stmt;
+DEALLOCATE PREPARE themepark_stmt;
+
+SET @themepark_ddl = IF(
+    (SELECT COUNT(*) FROM information_schema.columns
+      WHERE table_schema = DATABASE() AND table_name = 'aggregation_log'
+        AND column_name = 'reason') = 0,
+    'ALTER TABLE aggregation_log ADD COLUMN reason VARCHAR(16) NOT NULL DEFAULT ''run''',
+    'DO 0');
+PREPARE themepark_stmt FROM @themepark_ddl;
+EXECUTE themepark_stmt;
+DEALLOCATE PREPARE themepark_stmt;
+
+SET @themepark_ddl = IF(
+    (SELECT COUNT(*) FROM information_schema.columns
+      WHERE table_schema = DATABASE() AND table_name = 'aggregation_log'
+        AND column_name = 'triggered_by_run_id') = 0,
+    'ALTER TABLE aggregation_log ADD COLUMN triggered_by_run_id VARCHAR(250) NULL',
+    'DO 0');
+PREPARE themepark_stmt FROM @themepark_ddl;
+EXECUTE themepark_stmt;
+DEALLOCATE PREPARE themepark_stmt;
+
+SET @themepark_ddl = IF(
+    (SELECT COUNT(*) FROM information_schema.columns
+      WHERE table_schema = DATABASE() AND table_name = 'aggregation_log'
+        AND column_name = 'late_snapshots') = 0,
+    'ALTER TABLE aggregation_log ADD COLUMN late_snapshots INT NULL',
     'DO 0');
 PREPARE themepark_stmt FROM @themepark_ddl;
 EXECUTE themepark_stmt;

@@ -1,0 +1,151 @@
+"""Late snapshots re-aggregate exactly the earlier hours they change, and those hours then match the reference.
+
+The hours of a run (R = 2025-07-05 16:00 UTC, window 48 h) are aggregated first; then snapshots
+are written late, with ids above the search mark, and R's run finds them. The hours each late
+snapshot changes are listed by hand below (its hour up to the end of its park's local day, or the
+hours within 90 s of a park snapshot), and every hour of the window is held to the reference.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pendulum
+
+from aggregate_helpers import aggregate, assert_matches_reference, expected, stored
+from themepark_hourly import db, late_data
+from themepark_hourly.hours import Hour
+from tracker import Tracker
+
+R = datetime(2025, 7, 5, 16, tzinfo=UTC)
+FIRST = datetime(2025, 7, 3, 10, tzinfo=UTC)
+WINDOW_START = R - timedelta(hours=48)
+
+
+def hours(day: int, *hs: int) -> list[datetime]:
+    return [datetime(2025, 7, day, h, tzinfo=UTC) for h in hs]
+
+
+# (a) ride 10, New York (UTC-4): OPERATING at 13:40 UTC on 07-05, its park day ends 07-06 04:00 UTC.
+# (b) ride 20, Paris (UTC+2): OPERATING at 09:20 UTC on 07-04, its park day ends 07-04 22:00 UTC.
+# (c) ride 10: OPERATING at 12:00 UTC on 07-03, before the window (starts 07-03 16:00): its own hour
+#     stays as it was; the later hours of its NY day inside the window (to 07-04 04:00) are redone.
+# (d) park 2: closed at 10:59:58 UTC on 07-05, within 90 s of the polls of 10:00 and 11:00.
+EXPECTED_LATE_HOURS = sorted(
+    hours(5, 13, 14, 15) + hours(4, *range(9, 22)) + hours(3, *range(16, 24)) + hours(4, 0, 1, 2, 3) + hours(5, 10, 11)
+)
+
+
+def _tracker_days(database) -> None:
+    t = Tracker().park(1, tz="America/New_York").park(2, tz="Europe/Paris")
+    t.ride(10, 1, tier=1).ride(20, 2, tier=2)
+    h = FIRST
+    while h < R + timedelta(hours=1):
+        t.park_open_all_hour(1, h.strftime("%Y-%m-%d %H:%M:%S")).park_open_all_hour(2, h.strftime("%Y-%m-%d %H:%M:%S"))
+        h += timedelta(hours=1)
+    # Ride 10 is DOWN from its first poll of each day until 15:00 UTC, then OPERATING: before (a)
+    # and (c) it first operates at 15:00, so the DOWN polls before count nothing.
+    for day, polls in ((3, 6 * 6), (5, 7 * 6)):  # 10:00 to 15:50 UTC on 07-03, to 16:50 on 07-05
+        for k in range(polls):
+            at = datetime(2025, 7, day, 10, tzinfo=UTC) + timedelta(minutes=10 * k)
+            t.snap(10, at, "DOWN" if at.hour < 15 else "OPERATING", 30)
+    # Ride 20 is DOWN all of 07-04 (never operated, until (b)); on 07-05 it operates at 10:00,
+    # then is DOWN at 10:10-11:50: the 11:00 poll counts unless (d) closes the park then.
+    for k in range(6 * 16):  # 06:00 to 21:50 UTC
+        t.snap(20, datetime(2025, 7, 4, 6, tzinfo=UTC) + timedelta(minutes=10 * k), "DOWN", 0)
+    for k in range(12):
+        at = datetime(2025, 7, 5, 10, tzinfo=UTC) + timedelta(minutes=10 * k)
+        t.snap(20, at, "OPERATING" if k == 0 else "DOWN", 15)
+    t.write(database)
+
+
+def _late_snapshots(database) -> None:
+    t = Tracker()
+    t.snap(10, "2025-07-05 13:40:00", "OPERATING", 25)  # (a)
+    t.snap(20, "2025-07-04 09:20:00", "OPERATING", 5)  # (b)
+    t.snap(10, "2025-07-03 12:00:00", "OPERATING", 25)  # (c)
+    t.park_snap(2, "2025-07-05 10:59:58", open_=False)  # (d)
+    t.write(database)
+
+
+def _hour_text(h: datetime) -> str:
+    return h.strftime("%Y-%m-%d %H:%M:%S")
+
+
+def _own_dag():
+    # A DAG object of this test's own: a run's conf is merged into the in-process DAG's params
+    # by dag.test(), which would leak into the session's shared `dag` fixture.
+    from airflow.dag_processing.dagbag import DagBag
+
+    from conftest import REPO
+
+    return DagBag(dag_folder=str(REPO / "dags")).get_dag("themepark_hourly_aggregation")
+
+
+def test_late_snapshots_redo_exactly_the_hours_they_change_and_those_hours_match_the_reference(airflow_db, migrated):
+    dag = _own_dag()
+    _tracker_days(migrated)
+    h = FIRST
+    while h < R:
+        aggregate(migrated, _hour_text(h))
+        h += timedelta(hours=1)
+    # The previous scheduled run: its search finds no mark yet and starts reading from here.
+    previous = dag.test(
+        logical_date=pendulum.instance(R - timedelta(hours=1)), run_conf={"reaggregate_late_data": True}
+    )
+    assert str(previous.state) == "success"
+    assert migrated.query("SELECT COUNT(*) FROM aggregation_log WHERE reason = 'late_data'") == [(0,)]
+    stale = {h: stored(migrated, _hour_text(h)) for h in EXPECTED_LATE_HOURS}
+
+    _late_snapshots(migrated)
+    # Each late snapshot really changes its hour: the rows stored so far are no longer right.
+    for h in (
+        datetime(2025, 7, 5, 14, tzinfo=UTC),
+        datetime(2025, 7, 4, 10, tzinfo=UTC),
+        datetime(2025, 7, 5, 11, tzinfo=UTC),
+    ):
+        assert stale[h] != expected(migrated, _hour_text(h)), h
+    outside = datetime(2025, 7, 3, 13, tzinfo=UTC)
+    before_outside = stored(migrated, _hour_text(outside))
+    assert before_outside != expected(migrated, _hour_text(outside))
+
+    run = dag.test(logical_date=pendulum.instance(R), run_conf={"reaggregate_late_data": True})
+    assert str(run.state) == "success"
+    rows = migrated.query(
+        "SELECT aggregated_from_ts, status, late_snapshots, triggered_by_run_id, run_id FROM aggregation_log "
+        "WHERE reason = 'late_data' ORDER BY log_id"
+    )
+    assert [r[0].replace(tzinfo=UTC) for r in rows] == EXPECTED_LATE_HOURS  # in time order
+    assert {r[1] for r in rows} == {"success"} and {r[3] for r in rows} == {run.run_id}
+    late_counts = {r[0].replace(tzinfo=UTC): r[2] for r in rows if r[2]}
+    assert late_counts == {
+        datetime(2025, 7, 5, 13, tzinfo=UTC): 1,
+        datetime(2025, 7, 4, 9, tzinfo=UTC): 1,
+        datetime(2025, 7, 5, 10, tzinfo=UTC): 1,
+    }
+    # Every hour of the window is what a fresh full aggregation gives, the run's own hour too.
+    h = WINDOW_START
+    while h <= R:
+        assert_matches_reference(migrated, _hour_text(h))
+        h += timedelta(hours=1)
+    # Outside the window nothing was redone: that hour keeps its rows (a backfill fixes it).
+    assert stored(migrated, _hour_text(outside)) == before_outside
+    late_ti = next(t for t in run.get_task_instances() if t.task_id == "late_data")
+    result = late_ti.xcom_pull(task_ids="late_data")
+    assert result["outside_window"] == 1 and result["late_snapshots"] == 3
+    assert [datetime.fromisoformat(x) for x in result["hours"]] == EXPECTED_LATE_HOURS
+
+    # The marks moved: a search right after finds nothing, whatever the window.
+    with db.connection() as conn:
+        again = late_data.find(conn, Hour(R + timedelta(hours=1)), timedelta(hours=48))
+    assert (again.hours, again.late_snapshots, again.outside_window) == ([], 0, 0)
+
+
+def test_a_backfill_or_manual_run_does_not_search_unless_asked(airflow_db, migrated):
+    dag = _own_dag()
+    _tracker_days(migrated)
+    run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 12, tz="UTC"))
+    assert str(run.state) == "success"
+    assert migrated.query("SELECT COUNT(*) FROM themepark_late_data_marks") == [(0,)]
+    late_ti = next(t for t in run.get_task_instances() if t.task_id == "late_data")
+    assert late_ti.xcom_pull(task_ids="late_data")["searched"] is False
