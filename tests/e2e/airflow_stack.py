@@ -352,7 +352,9 @@ class AirflowStack:
             except Exception as exc:  # noqa: BLE001 - keep stopping the others
                 errors.append(f"{name}: {exc!r}")
         try:
+            t0 = time.monotonic()
             self.postgres.stop()
+            self.timings["stop_postgres"] = time.monotonic() - t0
         except Exception as exc:  # noqa: BLE001
             errors.append(f"postgres: {exc!r}")
         self._client.close()
@@ -386,7 +388,9 @@ class AirflowStack:
     def stop_component(self, name: str, timeout: float = 30.0) -> None:
         proc = self.procs.pop(name, None)
         if proc is not None:
+            t0 = time.monotonic()
             _stop_group(proc, signal.SIGTERM, timeout=timeout)
+            self.timings[f"stop_{name}"] = time.monotonic() - t0
 
     def stop_scheduler(self, timeout: float = 30.0) -> None:
         """Stop the scheduler alone (with its LocalExecutor workers and their task processes)."""
@@ -677,16 +681,16 @@ class AirflowStack:
         return self.get(f"/api/v2/backfills/{backfill_id}")
 
     def backfill_runs(self, backfill_id: int) -> list[dict]:
-        """The backfill's runs. The API does not expose a run's backfill id: these are the DAG's
-        backfill runs whose logical date, data interval start or run_after is in the backfill's range."""
+        """The backfill's runs. The API exposes no run's backfill id: these are the DAG's backfill runs
+        whose logical date (run_after when it has none) is in the backfill's [from_date, to_date], which
+        is how Airflow picks the runs of a backfill (models/backfill.py). A reprocessed run of an
+        earlier backfill of the same hours is the same run, so it is listed too."""
         backfill = self.get_backfill(backfill_id)
         lo, hi = (datetime.fromisoformat(backfill[k]) for k in ("from_date", "to_date"))
 
         def inside(run: dict) -> bool:
-            for key in ("logical_date", "data_interval_start", "run_after"):
-                if run.get(key) and lo <= datetime.fromisoformat(run[key]) <= hi:
-                    return True
-            return False
+            when = run.get("logical_date") or run.get("run_after")
+            return bool(when) and lo <= datetime.fromisoformat(when) <= hi
 
         return [r for r in self.list_runs(dag_id=backfill["dag_id"], run_type="backfill") if inside(r)]
 

@@ -62,3 +62,17 @@ def test_stack_runs_a_backfilled_hour(airflow_stack, e2e_database):
         f"RSS {sum(memory.values()) / 2**20:.0f} MiB {({k: v // 2**20 for k, v in memory.items()})}; "
         f"PSS {sum(pss.values()) / 2**20:.0f} MiB"
     )
+
+
+def test_scheduler_stops_and_starts_alone(airflow_stack):
+    stack = airflow_stack
+    stack.stop_scheduler()
+    assert "scheduler" not in stack.running()
+    assert all(stack.running().values())  # api-server, dag-processor, triggerer still up
+    stack.start_scheduler()  # waits for a heartbeat of the new scheduler
+    assert stack.running()["scheduler"]
+
+    backfill = stack.create_backfill("2025-07-04T15:00:00Z", "2025-07-04T15:00:00Z")
+    stack.wait_for_backfill(backfill["id"], timeout=240)
+    (run,) = stack.backfill_runs(backfill["id"])
+    assert run["state"] == "success", stack.logs_tail()
