@@ -71,7 +71,7 @@ def airflow_stack(request, e2e_database: TestDatabase, airflow_stack_env: dict[s
     finally:
         try:
             stack.stop()
-            print(f"\nE2E stack timings (s): { {k: round(v, 1) for k, v in stack.timings.items()} }")
+            print(f"\nE2E stack timings (s): {stack.timings}")
         finally:
             failed = not started or request.session.testsfailed > failed_before
             if os.environ.get("THEMEPARK_E2E_KEEP") or failed:
