@@ -212,7 +212,9 @@ class PostgresServer:
                 break
             except psycopg2.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    raise StackError(f"postgres did not accept connections in {timeout:.0f} s:\n{self.log_tail()}") from exc
+                    raise StackError(
+                        f"postgres did not accept connections in {timeout:.0f} s:\n{self.log_tail()}"
+                    ) from exc
                 time.sleep(0.1)
         try:
             conn.autocommit = True
@@ -486,7 +488,9 @@ class AirflowStack:
                 if dead:
                     raise StackError(f"while waiting for {what}: components exited {dead}\n{self.logs_tail()}")
             if time.monotonic() > deadline:
-                raise StackError(f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}\n{self.logs_tail()}")
+                raise StackError(
+                    f"timed out after {timeout:.0f} s waiting for {what}; last: {last!r}\n{self.logs_tail()}"
+                )
             time.sleep(self.poll_interval if interval is None else interval)
 
     def health(self) -> dict:
@@ -674,7 +678,13 @@ class AirflowStack:
         run_backwards: bool = False,
         dag_run_conf: dict | None = None,
     ) -> dict:
-        """POST /api/v2/backfills: the UI's backfill dialog. Returns the backfill (its ``id``)."""
+        """POST /api/v2/backfills: the UI's backfill dialog. Returns the backfill (its ``id``).
+
+        Its runs start only while the DAG is unpaused (see ``unpause``). Airflow allows one active
+        backfill per DAG (409 otherwise), and the scheduler marks a backfill completed only every 30 s
+        (``_mark_backfills_complete`` in jobs/scheduler_job_runner.py): before the next backfill of the
+        same DAG, ``wait_for_backfill`` the previous one.
+        """
         body = {
             "dag_id": dag_id or self.dag_id,
             "from_date": iso(from_date),

@@ -18,9 +18,9 @@ def test_stack_runs_a_backfilled_hour(airflow_stack, e2e_database):
     assert counts["ride_snapshots"] > 0
 
     health = stack.health()
-    assert {k: health[k]["status"] for k in ("metadatabase", "scheduler", "dag_processor", "triggerer")} == dict.fromkeys(
-        ("metadatabase", "scheduler", "dag_processor", "triggerer"), "healthy"
-    )
+    assert {
+        k: health[k]["status"] for k in ("metadatabase", "scheduler", "dag_processor", "triggerer")
+    } == dict.fromkeys(("metadatabase", "scheduler", "dag_processor", "triggerer"), "healthy")
     dag = stack.wait_for_dag()
     assert dag["dag_id"] == "themepark_hourly_aggregation"
     assert stack.import_errors() == []
@@ -61,7 +61,7 @@ def test_stack_runs_a_backfilled_hour(airflow_stack, e2e_database):
         f"backfill POST to run done {run_seconds:.1f} s, to backfill completed {backfill_seconds:.1f} s "
         f"(run duration {run['duration']:.1f} s); "
         f"test body {time.monotonic() - t0:.1f} s; "
-        f"RSS {sum(memory.values()) / 2**20:.0f} MiB {({k: v // 2**20 for k, v in memory.items()})}; "
+        f"RSS {sum(memory.values()) / 2**20:.0f} MiB { ({k: v // 2**20 for k, v in memory.items()}) }; "
         f"PSS {sum(pss.values()) / 2**20:.0f} MiB"
     )
 
