@@ -2,7 +2,9 @@
 # Installs the Debian/Ubuntu packages the project needs, only when they are missing:
 #   build   pkg-config + MariaDB client headers, so pip can compile mysqlclient
 #   server  mariadb-server + client, for the private local database (scripts/localdb.sh)
-# Usage: scripts/system-deps.sh build|server|all
+#   pgserver  PostgreSQL server binaries (initdb, postgres), for Airflow's metadata database in the
+#             end-to-end suite (tests/e2e/airflow_stack.py starts a private server of its own)
+# Usage: scripts/system-deps.sh build|server|pgserver|all
 set -euo pipefail
 
 want=${1:-all}
@@ -21,11 +23,16 @@ need_server() {
   command -v mariadb >/dev/null 2>&1 || missing+=(mariadb-client)
 }
 
+need_pgserver() {
+  compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
+}
+
 case "$want" in
   build) need_build ;;
   server) need_server ;;
-  all) need_build; need_server ;;
-  *) echo "usage: $0 build|server|all" >&2; exit 2 ;;
+  pgserver) need_pgserver ;;
+  all) need_build; need_server; need_pgserver ;;
+  *) echo "usage: $0 build|server|pgserver|all" >&2; exit 2 ;;
 esac
 
 [ ${#missing[@]} -eq 0 ] && exit 0
