@@ -78,7 +78,7 @@ def first_hour() -> datetime | None:
 
 def settle() -> timedelta:
     """How long after an hour's end its data counts as complete (THEMEPARK_SETTLE_MINUTES)."""
-    return timedelta(minutes=_int_env("THEMEPARK_SETTLE_MINUTES", DEFAULT_SETTLE_MINUTES, 0, 180))
+    return timedelta(minutes=_int_env("THEMEPARK_SETTLE_MINUTES", DEFAULT_SETTLE_MINUTES, 0, 24 * 60))
 
 
 def late_data_window() -> timedelta:

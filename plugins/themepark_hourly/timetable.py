@@ -20,6 +20,7 @@ api-server and CLI deserialise the DAG's timetable by this module path.
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -29,6 +30,7 @@ from airflow.timetables.interval import CronDataIntervalTimetable
 
 from themepark_hourly import hours
 
+log = logging.getLogger(__name__)
 
 def _now() -> datetime:
     return datetime.now(UTC)
@@ -132,17 +134,21 @@ class SettledHourlyTimetable(CronDataIntervalTimetable):
         if self.dag_id is None:
             return True
         try:
+            from airflow import settings
             from airflow.models.dagrun import DagRun
-            from airflow.utils.session import create_session
             from airflow.utils.types import DagRunType
             from sqlalchemy import select
 
-            with create_session() as session:
-                found = session.scalar(
+            # A connection of its own, not a session: Airflow's ORM session is thread-scoped, and
+            # the caller (dag-processor, scheduler) has unsaved changes in it that closing it
+            # would throw away.
+            with settings.get_engine().connect() as connection:
+                found = connection.execute(
                     select(DagRun.id)
                     .where(DagRun.dag_id == self.dag_id, DagRun.run_type == DagRunType.SCHEDULED)
                     .limit(1)
-                )
+                ).first()
             return found is not None
         except Exception:  # noqa: BLE001 - losing no hour is the safe answer
+            log.warning("could not read whether %s has scheduled runs; going on from its latest run", self.dag_id)
             return True

@@ -245,7 +245,8 @@ class AirflowStack:
     """Airflow 3.3's real components against a private PostgreSQL, driven through REST and the CLI.
 
     ``tracker_db_url`` is the themepark tracker database (AIRFLOW_CONN_THEMEPARK_DB). ``start_date``
-    becomes THEMEPARK_START_DATE (default: the start of the current UTC hour, so unpausing the DAG
+    becomes THEMEPARK_START_DATE (default: unset, the deployment's default: the scheduler starts at
+    the latest settled hour, so unpausing the DAG
     creates no avalanche of catch-up runs; backfills are not limited by it). ``extra_env`` is added
     last and wins. THEMEPARK_* variables of the calling process pass through unless overridden.
     """
@@ -282,13 +283,11 @@ class AirflowStack:
         self._token: str | None = None
         self._client = httpx.Client(base_url=self.base_url, timeout=60.0)
         self.timings: dict[str, Any] = {}  # seconds; stop_<name>: a list, one per stop
-        if start_date is None:
-            start_date = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)
         self.env = self._build_env(parallelism, iso(start_date), extra_env or {})
 
     # ------------------------------------------------------------------ environment
 
-    def _build_env(self, parallelism: int, start_date: str, extra_env: dict[str, str]) -> dict[str, str]:
+    def _build_env(self, parallelism: int, start_date: str | None, extra_env: dict[str, str]) -> dict[str, str]:
         from cryptography.fernet import Fernet
 
         env = {k: v for k, v in os.environ.items() if not k.startswith("AIRFLOW")}
@@ -322,13 +321,15 @@ class AirflowStack:
                 "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
                 "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(self.airflow_home / "logs"),
                 "AIRFLOW_CONN_THEMEPARK_DB": self.tracker_db_url,
-                "THEMEPARK_START_DATE": start_date,
                 "PYTHONPATH": os.pathsep.join(
-                    p for p in (str(REPO / "plugins"), os.environ.get("PYTHONPATH", "")) if p
+                    p for p in (str(REPO / "plugins"), str(REPO / "devtools"), os.environ.get("PYTHONPATH", "")) if p
                 ),
                 "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             }
         )
+        env.pop("THEMEPARK_START_DATE", None)
+        if start_date is not None:
+            env["THEMEPARK_START_DATE"] = start_date
         env.update(extra_env)
         return env
 

@@ -35,7 +35,6 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         if E2E_DIR in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(scope="module")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from datetime import date
 
-from themepark_hourly import sample_data
+from themepark_devtools import sample_data
 
 HOUR = "2025-07-04T14:00:00Z"
 
@@ -38,7 +38,7 @@ def test_stack_runs_a_backfilled_hour(airflow_stack, e2e_database):
     assert run["data_interval_start"] == "2025-07-04T14:00:00Z"
     assert run["data_interval_end"] == "2025-07-04T15:00:00Z"
     assert stack.task_states(run["dag_run_id"]) == dict.fromkeys(
-        ("migrate", "aggregate_rides", "aggregate_parks", "log"), "success"
+        ("migrate", "aggregate_rides", "aggregate_parks", "check", "late_data", "log"), "success"
     )
     log_text = stack.task_log(run["dag_run_id"], "log")
     assert "success" in log_text and run["dag_run_id"] in log_text
