@@ -72,8 +72,11 @@ def test_a_backfill_before_the_first_scheduled_run_does_not_start_a_flood(now, m
 
 def test_backfill_gets_every_settled_hour_of_its_range_however_old(now):
     tt = SettledHourlyTimetable(SETTLE)
-    restriction = TimeRestriction(earliest=pendulum.datetime(2015, 3, 1, 10, tz="UTC"),
-                                  latest=pendulum.datetime(2015, 3, 1, 12, tz="UTC"), catchup=True)
+    restriction = TimeRestriction(
+        earliest=pendulum.datetime(2015, 3, 1, 10, tz="UTC"),
+        latest=pendulum.datetime(2015, 3, 1, 12, tz="UTC"),
+        catchup=True,
+    )
     infos, last = [], None
     while (info := tt.next_dagrun_info(last_automated_data_interval=last, restriction=restriction)) is not None:
         infos.append(info.data_interval.start)
@@ -90,6 +93,27 @@ def test_backfill_never_creates_an_hour_that_has_not_settled(now):
     assert tt.next_dagrun_info(last_automated_data_interval=first.data_interval, restriction=restriction) is None
 
 
+def test_scheduled_runs_are_named_after_their_hour_whatever_the_settle_delay():
+    from airflow.utils.types import DagRunType
+
+    hour_13 = DataInterval(at(13), at(14))
+    hour_9 = DataInterval(at(9), at(10))
+    # 13:00 with a 5 min delay and 9:00 with a 4 h 5 min delay are both due at 14:05.
+    ids = {
+        SettledHourlyTimetable(SETTLE).generate_run_id(
+            run_type=DagRunType.SCHEDULED, run_after=at(14, 5), data_interval=hour_13
+        ),
+        SettledHourlyTimetable(timedelta(hours=4, minutes=5)).generate_run_id(
+            run_type=DagRunType.SCHEDULED, run_after=at(14, 5), data_interval=hour_9
+        ),
+    }
+    assert ids == {"scheduled__2025-12-08T13:00:00+00:00", "scheduled__2025-12-08T09:00:00+00:00"}
+    manual = SettledHourlyTimetable(SETTLE).generate_run_id(
+        run_type=DagRunType.MANUAL, run_after=at(14, 5), data_interval=hour_13
+    )
+    assert manual == "manual__2025-12-08T14:05:00+00:00"
+
+
 def test_manual_runs_get_the_hour_of_their_logical_date():
     tt = SettledHourlyTimetable(SETTLE)
     assert tuple(tt.infer_manual_data_interval(run_after=at(14))) == (at(14), at(15))
@@ -101,7 +125,11 @@ def test_serialisation_round_trip_keeps_every_argument():
     tt = SettledHourlyTimetable(timedelta(minutes=7), datetime(2025, 1, 2, 3, tzinfo=UTC), dag_id="x")
     again = SettledHourlyTimetable.deserialize(tt.serialize())
     assert again == tt
-    assert (again.settle, again.first_hour, again.dag_id) == (timedelta(minutes=7), datetime(2025, 1, 2, 3, tzinfo=UTC), "x")
+    assert (again.settle, again.first_hour, again.dag_id) == (
+        timedelta(minutes=7),
+        datetime(2025, 1, 2, 3, tzinfo=UTC),
+        "x",
+    )
     assert "7 min" in again.summary
 
 

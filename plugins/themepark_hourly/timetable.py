@@ -32,6 +32,7 @@ from themepark_hourly import hours
 
 log = logging.getLogger(__name__)
 
+
 def _now() -> datetime:
     return datetime.now(UTC)
 
@@ -90,6 +91,18 @@ class SettledHourlyTimetable(CronDataIntervalTimetable):
     def infer_manual_data_interval(self, *, run_after: datetime) -> DataInterval:
         # Airflow passes the logical date here for `airflow dags test` and UI/REST triggers.
         return self._interval(hours.hour_of_logical_date(run_after, self.settle))
+
+    def generate_run_id(
+        self, *, run_type: Any, run_after: Any, data_interval: DataInterval | None, **extra: Any
+    ) -> str:
+        # Scheduled runs are named after their hour, not after when they were due: run_after
+        # moves with the settle delay, and two hours due at the same instant (after the delay
+        # was changed) would get the same id and stop the scheduler on a unique-key violation.
+        from airflow.utils.types import DagRunType
+
+        if run_type == DagRunType.SCHEDULED and data_interval is not None:
+            return run_type.generate_run_id(suffix=hours.to_utc(data_interval.start).isoformat())
+        return super().generate_run_id(run_type=run_type, run_after=run_after, data_interval=data_interval, **extra)
 
     def _scheduler_start(self, now: datetime) -> datetime:
         if self.first_hour is not None:
