@@ -121,7 +121,7 @@ def migrate(context: Mapping[str, Any]) -> dict[str, Any]:
 def aggregate_rides(context: Mapping[str, Any]) -> dict[str, Any]:
     resolved = settled_hour(context)
     minutes = _interval_minutes(context)
-    log.info("aggregate_rides: hour %s, from %s; collector cadence %d min", resolved.hour, resolved.reason, minutes)
+    log.info("aggregate_rides: hour %s (%s); collector cadence %d min", resolved.hour, resolved.reason, minutes)
     with db.connection() as conn:
         result = aggregation.aggregate_rides(conn, resolved.hour, minutes)
     log.info(
@@ -140,7 +140,7 @@ def aggregate_rides(context: Mapping[str, Any]) -> dict[str, Any]:
 @_reports_errors("aggregate_parks")
 def aggregate_parks(context: Mapping[str, Any]) -> dict[str, Any]:
     resolved = settled_hour(context)
-    log.info("aggregate_parks: hour %s, from %s", resolved.hour, resolved.reason)
+    log.info("aggregate_parks: hour %s (%s)", resolved.hour, resolved.reason)
     with db.connection() as conn:
         result = aggregation.aggregate_parks(conn, resolved.hour)
     log.info(

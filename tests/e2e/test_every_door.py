@@ -46,7 +46,11 @@ def parse(value: str) -> datetime:
 def airflow_stack_env() -> dict[str, str]:
     minutes = int(SETTLE_DOWN.total_seconds() // 60)
     # Retries on: the bad hour below must fail without them all the same.
-    return {"THEMEPARK_SETTLE_MINUTES": str(minutes), "THEMEPARK_TASK_RETRIES": "2", "THEMEPARK_RETRY_DELAY_SECONDS": "30"}
+    return {
+        "THEMEPARK_SETTLE_MINUTES": str(minutes),
+        "THEMEPARK_TASK_RETRIES": "2",
+        "THEMEPARK_RETRY_DELAY_SECONDS": "30",
+    }
 
 
 @pytest.fixture(scope="module")
@@ -92,7 +96,7 @@ def test_first_unpause_runs_the_latest_settled_hour_only_even_after_a_backfill_m
 
     stack.unpause()
     runs = stack.wait_for_runs(1, run_type="scheduled", timeout=180)
-    assert [parse(r["logical_date"]) for r in runs] == [first]
+    assert parse(runs[0]["logical_date"]) == first
     assert runs[0]["state"] == "success", stack.logs_tail()
     assert parse(runs[0]["data_interval_end"]) - parse(runs[0]["data_interval_start"]) == timedelta(hours=1)
     done = stack.wait_for_backfill_runs(backfill["id"], count=2, timeout=180)
@@ -100,15 +104,26 @@ def test_first_unpause_runs_the_latest_settled_hour_only_even_after_a_backfill_m
     assert [r["logical_date"] for r in done] == [at(14), at(15)]
     for hour in (14, 15):
         assert_matches_reference(sample_day, db_hour(hour))
-    # Nothing older and nothing else: one scheduled hour, the two backfilled hours.
-    assert _runs_by_type(stack) == {"scheduled": [runs[0]["logical_date"]], "backfill": [at(14), at(15)]}
+    # Nothing older and nothing else: the scheduler's hours start at `first` (one more when the
+    # next hour settled meanwhile), and the two backfilled hours.
+    scheduled = [parse(r["logical_date"]) for r in stack.list_runs(run_type="scheduled")]
+    latest = last_settled(datetime.now(UTC), SETTLE_DOWN)
+    assert (
+        scheduled
+        == [first + timedelta(hours=k) for k in range(int((latest - first) / timedelta(hours=1)) + 1)][: len(scheduled)]
+    )
+    assert len(scheduled) in (1, 2) and scheduled[0] == first
+    assert _runs_by_type(stack).keys() == {"scheduled", "backfill"}
+    assert _runs_by_type(stack)["backfill"] == [at(14), at(15)]
     assert [r[0] for r in _log_rows(sample_day, runs[0]["dag_run_id"])] == ["success"]
 
 
 def test_hours_missed_while_the_scheduler_was_down_run_after_it_restarts_in_order(airflow_stack, sample_day):
     stack = airflow_stack
-    [first] = stack.list_runs(run_type="scheduled")
     stack.stop_scheduler()
+    # The scheduler's latest hour when it went down.
+    last_before = stack.list_runs(run_type="scheduled")[-1]
+    stack.wait_for_run(last_before["dag_run_id"], timeout=120)
     stack.stop_component("dag-processor")
     stack.env["THEMEPARK_SETTLE_MINUTES"] = str(int(SETTLE.total_seconds() // 60))
     stack.start_component("dag-processor")
@@ -118,7 +133,7 @@ def test_hours_missed_while_the_scheduler_was_down_run_after_it_restarts_in_orde
         timeout=120,
         what="the DAG re-parsed with the 5 min settle delay",
     )
-    start = parse(first["logical_date"]) + timedelta(hours=1)
+    start = parse(last_before["logical_date"]) + timedelta(hours=1)
 
     def missed_hours_done():
         latest = last_settled(datetime.now(UTC), SETTLE)
@@ -220,7 +235,10 @@ def test_clearing_a_run_updates_its_log_row(airflow_stack, sample_day):
     [run] = stack.list_runs(logical_date_gte=at(10), logical_date_lte=at(10))
     stack.clear_run(run["dag_run_id"])
     stack.poll(
-        lambda: _log_rows(sample_day, run["dag_run_id"])[0][2] == 2 and stack.get_run(run["dag_run_id"])["state"] == "success",
+        lambda: (
+            _log_rows(sample_day, run["dag_run_id"])[0][2] == 2
+            and stack.get_run(run["dag_run_id"])["state"] == "success"
+        ),
         timeout=180,
         what="the cleared run to run again",
     )
