@@ -10,7 +10,6 @@ other, and READ COMMITTED keeps the collector's inserts and other hours free of 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import random
@@ -88,10 +87,7 @@ class ParkResult:
 
 
 def hour_lock_name(schema: str, hour: Hour) -> str:
-    # GET_LOCK names are server-wide and at most 64 characters: the schema is hashed in so that
-    # two tracker databases on one server do not serialise each other.
-    digest = hashlib.sha1(schema.encode()).hexdigest()[:10]
-    return f"themepark_hourly.hour.{digest}.{hour.start:%Y%m%d%H}"
+    return db.lock_name("hour", schema, f"{hour.start:%Y%m%d%H}")
 
 
 @contextlib.contextmanager

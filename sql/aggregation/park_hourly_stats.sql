@@ -52,7 +52,7 @@ CREATE TEMPORARY TABLE tmp_park_hour (
     effective_park_weight DECIMAL(20,2) NOT NULL,
     snapshot_count INT NOT NULL,
     park_was_open TINYINT NOT NULL
-) ENGINE=InnoDB;
+) ENGINE=MEMORY;
 
 -- name: stage
 -- Shame score, downtime and weight are summed over the same rides: those that operated today
