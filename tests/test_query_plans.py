@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from datetime import date
 
 import pytest
@@ -32,7 +33,7 @@ def _snapshot_alias(alias: str) -> bool:
 
 @pytest.fixture(scope="module")
 def populated(server):
-    database = server.create_database("tph_test_plans")
+    database = server.create_database(f"tph_test_plans_{uuid.uuid4().hex[:10]}")
     previous = os.environ.get("AIRFLOW_CONN_THEMEPARK_DB")
     os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = database.url
     try:
