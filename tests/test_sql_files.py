@@ -58,3 +58,9 @@ def test_named_statements_reject_two_statements(tmp_path, monkeypatch):
     with pytest.raises(ValueError, match="exactly one statement"):
         named_statements("x.sql")
 
+
+def test_each_file_lists_its_statements_in_the_order_the_task_runs_them():
+    from themepark_hourly import aggregation
+
+    for path, order in ((aggregation.RIDE_SQL, aggregation.RIDE_STATEMENTS), (aggregation.PARK_SQL, aggregation.PARK_STATEMENTS)):
+        assert list(named_statements(path)) == list(order), path
