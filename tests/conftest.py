@@ -25,8 +25,17 @@ os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
 os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
 os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
 os.environ.setdefault("THEMEPARK_TASK_RETRIES", "0")
-os.environ.pop("THEMEPARK_START_DATE", None)
-os.environ.pop("THEMEPARK_SETTLE_MINUTES", None)
+# The documented defaults, whatever the calling shell has set.
+for _setting in (
+    "THEMEPARK_START_DATE",
+    "THEMEPARK_SETTLE_MINUTES",
+    "THEMEPARK_MAX_ACTIVE_RUNS",
+    "THEMEPARK_RETRY_DELAY_SECONDS",
+    "THEMEPARK_CONFLICT_RETRIES",
+    "THEMEPARK_SNAPSHOT_INTERVAL_MINUTES",
+    "THEMEPARK_LOCK_TIMEOUT_SECONDS",
+):
+    os.environ.pop(_setting, None)
 os.environ.pop("AIRFLOW_CONN_THEMEPARK_DB", None)
 for _folder in ("plugins", "devtools"):
     if str(REPO / _folder) not in sys.path:

@@ -12,8 +12,6 @@ from datetime import UTC, datetime, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
-UTC = UTC
-
 
 @dataclass
 class RideSnap:
@@ -91,6 +89,20 @@ def load(db) -> tuple[dict, dict, list[RideSnap], list[ParkSnap]]:
     return parks, rides, rs, ps
 
 
+def day_start(hour_start: datetime, zone: ZoneInfo) -> datetime:
+    """The first UTC instant whose local calendar date is that of ``hour_start``.
+
+    Found by walking whole minutes (every offset change is on one) forward from 30 hours before,
+    asking only "which local date is this instant?": it builds no local midnight, so a mistake in
+    park_days.py's construction of one (a DST gap, the wrong fold) shows up as a difference.
+    """
+    local_date = hour_start.astimezone(zone).date()
+    instant = hour_start - timedelta(hours=30)
+    while instant.astimezone(zone).date() != local_date:
+        instant += timedelta(minutes=1)
+    return instant
+
+
 def is_open(s) -> bool:
     return s.status == "OPERATING" or (s.status is None and s.computed_is_open == 1)
 
@@ -126,6 +138,7 @@ def hourly(parks, rides, ride_snaps, park_snaps, hour_start: datetime, interval_
     for s in park_snaps:
         by_park[s.park_id].append(s)
 
+    day_starts: dict[int, datetime] = {}
     ride_rows = {}
     for ride_id, snaps in by_ride.items():
         in_hour = [s for s in snaps if hour_start <= s.recorded_at < hour_end]
@@ -134,16 +147,16 @@ def hourly(parks, rides, ride_snaps, park_snaps, hour_start: datetime, interval_
         ride = rides[ride_id]
         park = parks[ride.park_id]
         down_reporting = bool(park.is_disney or park.is_universal)
-        zone = ZoneInfo(park.timezone)
-        local = hour_start.astimezone(zone)
-        day_start = datetime(local.year, local.month, local.day, tzinfo=zone).astimezone(UTC)
+        if park.park_id not in day_starts:
+            day_starts[park.park_id] = day_start(hour_start, ZoneInfo(park.timezone))
+        start_of_day = day_starts[park.park_id]
 
         park_polls = by_park.get(ride.park_id, [])
         known = any(is_open(s) and s.recorded_at < hour_end for s in snaps)
         ops = [
             s.recorded_at
             for s in snaps
-            if day_start <= s.recorded_at < hour_end and _operated(s, down_reporting, known)
+            if start_of_day <= s.recorded_at < hour_end and _operated(s, down_reporting, known)
         ]
         first_op = min(ops) if ops else None
         down = sum(

@@ -36,6 +36,7 @@ def _run_all(hours: list[Hour]) -> list[BaseException]:
         t.start()
     for t in threads:
         t.join(timeout=300)
+    assert not any(t.is_alive() for t in threads), "an aggregation did not finish within 300 s"
     return errors
 
 

@@ -68,10 +68,11 @@ def test_dag_hygiene(dag):
     assert dag.doc_md and "UTC hour" in dag.doc_md
     assert set(dag.tags) >= {"themepark", "hourly"}
     assert dag.catchup is True
-    assert 1 <= dag.max_active_runs <= 16
+    assert dag.max_active_runs == 4  # THEMEPARK_MAX_ACTIVE_RUNS' documented default
     task = dag.get_task("aggregate_rides")
     assert task.owner == "themepark-data"
-    assert task.retry_delay > timedelta(0)
+    assert task.retry_delay == timedelta(seconds=60)  # THEMEPARK_RETRY_DELAY_SECONDS' default
+    assert task.retry_exponential_backoff
     assert dag.params["snapshot_interval_minutes"] == 10
 
 
@@ -79,6 +80,8 @@ def test_start_date_and_cadence_come_from_the_environment(monkeypatch):
     from themepark_hourly import config
 
     assert config.first_hour() is None and config.settle() == timedelta(minutes=5)
+    monkeypatch.delenv("THEMEPARK_TASK_RETRIES")  # the test session sets 0
+    assert config.task_retries() == 2 and config.conflict_retries() == 3 and config.lock_timeout_seconds() == 600
     monkeypatch.setenv("THEMEPARK_START_DATE", "2025-12-01")
     assert config.first_hour() == datetime(2025, 12, 1, tzinfo=UTC)
     monkeypatch.setenv("THEMEPARK_SETTLE_MINUTES", "12")

@@ -170,6 +170,7 @@ def test_eight_runners_at_once_apply_each_migration_once(database):
         t.start()
     for t in threads:
         t.join(timeout=180)
+    assert not any(t.is_alive() for t in threads), "a runner did not finish within 180 s"
     assert errors == []
     assert len(results) == 8
     applied = [name for r in results for name in r]
@@ -258,3 +259,16 @@ def test_lookup_index_is_not_added_when_an_equivalent_one_exists(database, tmp_p
     indexes = _ride_led_indexes(database)
     assert "idx_rss_ride_status_recorded" not in indexes
     assert indexes["ops_ride_status_time"] == "ride_id,status,recorded_at"
+
+
+def test_lock_names_differ_for_databases_sharing_a_long_prefix():
+    from themepark_hourly import aggregation, db
+    from themepark_hourly.hours import Hour
+
+    # Two 64-character database names that differ only in their last character.
+    first, second = "tracker_" + "x" * 55 + "1", "tracker_" + "x" * 55 + "2"
+    hour = Hour.parse("2025-12-08T14:00")
+    for name_of in (lambda s: db.lock_name("migrate", s), lambda s: aggregation.hour_lock_name(s, hour)):
+        assert name_of(first) != name_of(second)
+        assert len(name_of(first)) <= 64  # the server's limit for GET_LOCK names
+    assert aggregation.hour_lock_name(first, hour).endswith(".2025120814")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import uuid
 from datetime import date
 
 import pytest
@@ -32,7 +33,7 @@ def _snapshot_alias(alias: str) -> bool:
 
 @pytest.fixture(scope="module")
 def populated(server):
-    database = server.create_database("tph_test_plans")
+    database = server.create_database(f"tph_test_plans_{uuid.uuid4().hex[:10]}")
     previous = os.environ.get("AIRFLOW_CONN_THEMEPARK_DB")
     os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = database.url
     try:
@@ -78,24 +79,14 @@ def test_hot_statements_use_index_ranges_on_snapshot_tables(populated, hour):
     with db.connection() as conn:
         # The park statements read the hour's ride rows: write them first.
         aggregation.aggregate_rides(conn, h, 10)
-        params = {**h.db_params(), "interval_minutes": 10}
+        params = {**h.db_params(), **aggregation.SNAPSHOT_KINDS, "interval_minutes": 10}
         rows, _bad = park_days.compute(h.start, db.query_all(conn, ride_sql["park_timezones"]))
         params["park_days"] = json.dumps(rows)
-        # Both ways of finding the latest OPERATING snapshot before the hour (each sets the same
-        # column), then the look-ups that use it.
-        ride_order = [
-            *aggregation.STAGE_RIDES,
-            "bad_rows",
-            "newest_snapshot",
-            *aggregation.LAST_OPEN_RECENT,
-            *aggregation.LAST_OPEN_ANY_HOUR,
-            *aggregation.COUNT_RIDES,
-            "upsert",
-            "delete_stale",
-        ]
-        plans = _plans(conn, [(n, ride_sql[n]) for n in ride_order], params)
-        park_order = [*aggregation.STAGE_PARKS, "bad_weights", *aggregation.WRITE_PARKS, "delete_stale"]
-        plans.update({f"park {k}": v for k, v in _plans(conn, [(n, park_sql[n]) for n in park_order], params).items()})
+        # Every statement in the tasks' order, both ways of finding the latest OPERATING snapshot
+        # before the hour included (each sets the same column).
+        plans = _plans(conn, [(n, ride_sql[n]) for n in aggregation.RIDE_STATEMENTS], params)
+        park_plans = _plans(conn, [(n, park_sql[n]) for n in aggregation.PARK_STATEMENTS], params)
+        plans.update({f"park {k}": v for k, v in park_plans.items()})
     snapshot_reads = {
         name: [(row["table"], row["type"], row["key"]) for row in rows if _snapshot_alias(str(row["table"]))]
         for name, rows in plans.items()
@@ -104,16 +95,15 @@ def test_hot_statements_use_index_ranges_on_snapshot_tables(populated, hour):
     assert [row["Extra"] for row in plans.pop("newest_snapshot")] == ["Select tables optimized away"]
     snapshot_reads.pop("newest_snapshot")
     # Every statement that names a snapshot table reads it in the plan, and none reads it whole.
-    assert {"fill_park_cell", "fill_snap", "last_open_recent", "fill_last_open", "lookup", "park stage"} <= set(
-        snapshot_reads
-    )
+    lookups = ("last_open_recent", "settle_last_open", "last_legacy_open", "last_down")
+    assert {"fill_park_cell", "fill_snap", "fill_last_open", *lookups, "park stage"} <= set(snapshot_reads)
     assert all(snapshot_reads.values()), snapshot_reads
     whole = {
         name: reads for name, reads in snapshot_reads.items() if any(kind in WHOLE_READS for _t, kind, _k in reads)
     }
     assert not whole, f"full scans of a snapshot table at {hour}: {whole}"
     # The look-ups into the day before the hour dive into (ride_id, status, recorded_at).
-    for name in ("last_open_recent", "lookup"):
+    for name in lookups:
         keys = [key for _t, _kind, key in snapshot_reads[name]]
         assert "idx_rss_ride_status_recorded" in keys, snapshot_reads[name]
     # The backfill way is a loose index scan: it jumps from ride to ride in that index instead of

@@ -58,18 +58,59 @@ def _hold_hour_row(database):
     return conn
 
 
+class _OnRecord(logging.Handler):
+    """Calls ``action`` in the logging thread when a record containing ``text`` is emitted."""
+
+    def __init__(self, text: str, action) -> None:
+        super().__init__(logging.WARNING)
+        self.text, self.action = text, action
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if self.text in record.getMessage():
+            self.action()
+
+
 def test_lock_wait_timeout_is_retried_with_back_off_and_logged(sample_hour, global_lock_wait_timeout, caplog):
     before = stored(sample_hour, H)
     global_lock_wait_timeout(1)
     blocker = _hold_hour_row(sample_hour)
-    threading.Timer(2.5, blocker.rollback).start()
+    timed_out, released = threading.Event(), threading.Event()
+
+    def release_after_the_first_timeout() -> None:
+        # Runs in the aggregating thread as it logs the retry, before its back-off: it waits until
+        # the blocker has let go, so the retry cannot race the release.
+        timed_out.set()
+        assert released.wait(timeout=30)
+
+    outcome: list[BaseException | None] = []
+
+    def run() -> None:
+        try:
+            aggregate(sample_hour, H)
+            outcome.append(None)
+        except BaseException as exc:  # noqa: BLE001 - asserted below
+            outcome.append(exc)
+
+    handler = _OnRecord("lock wait timeout (error 1205) on attempt 1", release_after_the_first_timeout)
+    logger = logging.getLogger("themepark_hourly.aggregation")
+    logger.addHandler(handler)
+    worker = threading.Thread(target=run)
     try:
         with caplog.at_level(logging.WARNING, logger="themepark_hourly.aggregation"):
-            aggregate(sample_hour, H)
+            worker.start()
+            assert timed_out.wait(timeout=60), "the aggregation never hit the lock wait timeout"
+            blocker.rollback()
+            released.set()
+            worker.join(timeout=60)
     finally:
-        time.sleep(0.1)
+        released.set()
+        logger.removeHandler(handler)
         blocker.close()
-    assert any("lock wait timeout (error 1205) on attempt 1" in r.getMessage() for r in caplog.records)
+    assert not worker.is_alive(), "the aggregation did not finish after the lock was released"
+    assert outcome == [None]
+    assert [r.getMessage().split(";")[0] for r in caplog.records if "lock wait timeout" in r.getMessage()] == [
+        "ride_hourly_stats for hour 2025-07-04 15:00-16:00 UTC: lock wait timeout (error 1205) on attempt 1 of 4"
+    ]
     assert stored(sample_hour, H) == before
     assert_matches_reference(sample_hour, H)
 
@@ -105,6 +146,7 @@ def test_connection_killed_mid_transaction_fails_clearly_and_leaves_the_hour_int
     assert victim, "the aggregation never reached its upsert"
     sample_hour.execute(f"KILL {int(victim)}")
     worker.join(timeout=60)
+    assert not worker.is_alive(), "the aggregation did not end after its connection was killed"
     blocker.rollback()
     blocker.close()
     [error] = outcome
@@ -196,8 +238,11 @@ def test_least_privilege_users_run_the_dag_and_no_credential_reaches_a_log(dag, 
     captured = capfd.readouterr()
     table = "".join(str(r) for r in migrated.query("SELECT * FROM aggregation_log"))
     logs = captured.out + captured.err + table
-    assert "rides" in table and "failed" in table  # the failure reached the log table and the task log
-    assert "aggregate_rides" in captured.out + captured.err
+    # The failure, with its cause, reached both the log table and the task's own log.
+    cause = f"ride_hourly_stats for hour 2025-07-04 15:00-16:00 UTC: database error 1146: Table '{migrated.name}.rides' doesn't exist"
+    [(error,)] = migrated.query("SELECT error_message FROM aggregation_log WHERE status = 'failed'")
+    assert error.startswith(f"aggregate_rides failed: AggregationError: {cause}"), error
+    assert cause in captured.out + captured.err
     for secret in (dag_password, migrate_password):
         assert secret not in logs
 

@@ -342,3 +342,138 @@ def test_hour_with_ride_snapshots_but_no_park_snapshot(migrated):
     assert rides[10]["down_snapshots"] == 0 and rides[10]["snapshot_count"] == 6
     assert parks == {}
     assert parks_result.parks_without_snapshots == [1]
+
+
+def test_two_park_snapshots_equally_near_a_poll_the_earlier_wins(migrated):
+    # Each ride's DOWN at 14:10:00 lies exactly 60 s from two park polls. Park 1's earlier poll
+    # says open, its later one closed; park 2's the other way round. The earlier decides.
+    t = Tracker().park(1).park(2).ride(10, 1).ride(20, 2)
+    for ride in (10, 20):
+        t.snap(ride, "2025-12-08 14:00:00", "OPERATING", 10)
+        t.snap(ride, "2025-12-08 14:10:00", "DOWN")
+    t.park_snap(1, "2025-12-08 14:09:00", True).park_snap(1, "2025-12-08 14:11:00", False)
+    t.park_snap(2, "2025-12-08 14:09:00", False).park_snap(2, "2025-12-08 14:11:00", True)
+    t.write(migrated)
+    aggregate(migrated, H)
+    rides, _ = assert_matches_reference(migrated, H)
+    assert rides[10]["down_snapshots"] == 1  # park 1 open at 14:09:00
+    assert rides[20]["down_snapshots"] == 0  # park 2 closed at 14:09:00
+
+
+def test_duplicate_park_snapshots_with_different_values_the_last_written_wins(migrated):
+    # Park 1's poll at 14:10:00 was written twice, first closed then open (the higher snapshot_id
+    # wins: open); park 2's first open then closed (closed).
+    t = Tracker().park(1).park(2).ride(10, 1).ride(20, 2)
+    for ride in (10, 20):
+        t.snap(ride, "2025-12-08 14:00:00", "OPERATING", 10)
+        t.snap(ride, "2025-12-08 14:10:30", "DOWN")
+    t.park_snap(1, "2025-12-08 14:10:00", False, rides_open=1, rides_closed=9, avg_wait=50)
+    t.park_snap(2, "2025-12-08 14:10:00", True, rides_open=8, rides_closed=2, avg_wait=30)
+    t.write(migrated)  # written in that order: the later rows get the higher snapshot_ids
+    t.park_snap(1, "2025-12-08 14:10:00", True, rides_open=7, rides_closed=3, avg_wait=20)
+    t.park_snap(2, "2025-12-08 14:10:00", False, rides_open=0, rides_closed=10, avg_wait=40)
+    t.write(migrated)
+    aggregate(migrated, H)
+    rides, parks = assert_matches_reference(migrated, H)
+    assert rides[10]["down_snapshots"] == 1 and rides[20]["down_snapshots"] == 0
+    assert parks[1]["snapshot_count"] == 1 and parks[1]["park_was_open"] == 1
+    assert (parks[1]["avg_wait_time_minutes"], parks[1]["rides_operating"], parks[1]["rides_down"]) == (D("20.00"), 7, 3)
+    assert parks[2]["snapshot_count"] == 1 and parks[2]["park_was_open"] == 0
+    assert parks[2]["avg_wait_time_minutes"] is None and parks[2]["rides_operating"] is None
+
+
+def test_duplicate_ride_snapshots_with_different_status_the_last_written_wins(migrated):
+    # At 14:10:00 ride 10 was written DOWN then OPERATING (open, wait 40), ride 11 OPERATING then
+    # DOWN (down). Each poll counts once, as its last-written row says.
+    t = Tracker().park(1).ride(10, 1).ride(11, 1)
+    for ride in (10, 11):
+        t.snap(ride, "2025-12-08 14:00:00", "OPERATING", 20)
+    t.snap(10, "2025-12-08 14:10:00", "DOWN").snap(11, "2025-12-08 14:10:00", "OPERATING", 40)
+    t.park_open_all_hour(1, H)
+    t.write(migrated)
+    t.snap(10, "2025-12-08 14:10:00", "OPERATING", 40).snap(11, "2025-12-08 14:10:00", "DOWN")
+    t.write(migrated)
+    aggregate(migrated, H)
+    rides, _ = assert_matches_reference(migrated, H)
+    assert rides[10]["snapshot_count"] == 2 and rides[11]["snapshot_count"] == 2
+    assert (rides[10]["operating_snapshots"], rides[10]["down_snapshots"]) == (2, 0)
+    assert rides[10]["avg_wait_time_minutes"] == D("30.00")  # (20 + 40) / 2
+    assert (rides[11]["operating_snapshots"], rides[11]["down_snapshots"]) == (1, 1)
+    assert rides[11]["avg_wait_time_minutes"] == D("20.00")
+
+
+def test_local_day_of_a_park_whose_midnight_is_skipped_by_dst(migrated):
+    # America/Santiago springs forward at local midnight: 2025-09-06 23:59:59 -04 is followed by
+    # 2025-09-07 01:00:00 -03. The 7th starts at 01:00 local = 04:00 UTC (not 03:00 UTC, which
+    # midnight at the new offset would give: 23:00 local on the 6th).
+    hour = "2025-09-07 15:00:00"
+    t = Tracker().park(1, tz="America/Santiago").ride(10, 1).ride(11, 1)
+    t.snap(10, "2025-09-07 04:00:00", "OPERATING", 5)  # 01:00 -03 on the 7th: the day's first instant
+    t.snap(11, "2025-09-07 03:30:00", "OPERATING", 5)  # 23:30 -04 on the 6th: the day before
+    for ride in (10, 11):
+        every_10(ride, t, ["DOWN"] * 6, hour="2025-09-07 15")
+    t.park_open_all_hour(1, hour)
+    t.write(migrated)
+    aggregate(migrated, hour)
+    rides, _ = assert_matches_reference(migrated, hour)
+    assert rides[10]["ride_operated"] == 1 and rides[10]["down_snapshots"] == 6
+    assert rides[11]["ride_operated"] == 0 and rides[11]["down_snapshots"] == 0
+
+
+@pytest.mark.parametrize(
+    "zone, day",
+    [
+        ("America/Santiago", "2025-09-07"),  # midnight skipped (spring forward at 00:00)
+        ("America/Santiago", "2025-04-06"),  # falls back at 24:00: 23:00 of the 5th repeats
+        ("America/Havana", "2025-03-09"),  # midnight skipped
+        ("Asia/Beirut", "2025-03-30"),  # midnight skipped
+        ("Europe/Amsterdam", "2025-03-30"),
+        ("America/New_York", "2025-11-02"),
+        ("Australia/Lord_Howe", "2025-10-05"),  # a 30-minute change
+        ("Asia/Kathmandu", "2025-07-04"),  # +05:45
+    ],
+)
+def test_park_day_start_agrees_with_the_reference_on_dst_days(zone, day):
+    from datetime import datetime, timedelta
+    from zoneinfo import ZoneInfo
+
+    import reference
+    from themepark_hourly import park_days
+
+    first = datetime.fromisoformat(f"{day}T00:00:00+00:00") - timedelta(hours=14)
+    for k in range(48):
+        hour = first + timedelta(hours=k)
+        assert park_days.day_start_utc(hour, zone) == reference.day_start(hour, ZoneInfo(zone)), (zone, hour)
+
+
+def test_a_ride_moved_to_another_park_follows_its_park_in_rides_at_aggregation_time(migrated):
+    # Ride 10 belonged to park 1 (Disney, UTC) and is moved to park 2 (Tokyo, UTC+9, not
+    # down-reporting). Every hour aggregated after the move takes park 2 for everything: the row's
+    # park_id, the local day, what counts as down, and whose park snapshots say open. An hour
+    # aggregated before the move keeps its row until it is run again.
+    h1, h2 = H, "2025-12-08 15:00:00"
+    t = Tracker().park(1, disney=True).park(2, tz="Asia/Tokyo").ride(10, 1, tier=1)
+    every_10(10, t, ["OPERATING", "CLOSED", "CLOSED", "DOWN", "OPERATING", "OPERATING"], wait=10)
+    every_10(10, t, ["CLOSED", "CLOSED", "OPERATING", "DOWN", "CLOSED", "OPERATING"], hour="2025-12-08 15", wait=10)
+    t.park_open_all_hour(1, h1).park_open_all_hour(1, h2).park_open_all_hour(2, h2)
+    t.write(migrated)
+    aggregate(migrated, h1)
+    rides, parks = assert_matches_reference(migrated, h1)
+    assert rides[10]["park_id"] == 1 and rides[10]["down_snapshots"] == 1  # Disney: only the DOWN
+    assert parks[1]["effective_park_weight"] == D("3.00")
+
+    migrated.execute("UPDATE rides SET park_id = 2 WHERE ride_id = 10")
+    aggregate(migrated, h2)
+    rides, parks = assert_matches_reference(migrated, h2)
+    # 15:00 UTC is midnight in Tokyo: the 14:00 OPERATING was the day before there, so the first
+    # operation is 15:20; after it DOWN and CLOSED both count (not a down-reporting park).
+    assert rides[10]["park_id"] == 2 and rides[10]["down_snapshots"] == 2
+    assert parks[2]["effective_park_weight"] == D("3.00") and parks[2]["total_downtime_hours"] == D("0.33")
+    assert parks[1]["effective_park_weight"] == D("0.00")
+    assert stored(migrated, h1)[0][10]["park_id"] == 1  # not re-run yet
+
+    aggregate(migrated, h1)
+    rides, parks = assert_matches_reference(migrated, h1)
+    # Park 2 has no snapshot in h1: closed, so no downtime; the ride leaves park 1's sums.
+    assert rides[10]["park_id"] == 2 and rides[10]["down_snapshots"] == 0 and rides[10]["ride_operated"] == 1
+    assert parks[1]["effective_park_weight"] == D("0.00") and 2 not in parks

@@ -5,8 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
-UTC = UTC
-
 
 def ts(text: str) -> datetime:
     """'2025-12-08 14:05:00' as an aware UTC datetime."""

@@ -10,7 +10,6 @@ other, and READ COMMITTED keeps the collector's inserts and other hours free of 
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import json
 import logging
 import random
@@ -28,9 +27,22 @@ log = logging.getLogger(__name__)
 
 RIDE_SQL = "aggregation/ride_hourly_stats.sql"
 PARK_SQL = "aggregation/park_hourly_stats.sql"
-# The statements of RIDE_SQL, in order: staging the hour, then (once the rows are known to be
-# classifiable) the look-ups into the day before H and the down counts.
-STAGE_RIDES = (
+# The kinds of a ride snapshot in RIDE_SQL's staging table, bound by these names: a small integer
+# is the cheapest thing to compare once per snapshot.
+SNAPSHOT_KINDS = {"kind_neither": 0, "kind_open": 1, "kind_down": 2, "kind_closed": 3}
+# The two ways of finding each ride's latest OPERATING snapshot before the hour (same answer):
+# per-ride dives when little data lies after the hour, else one loose index scan of all rides.
+LAST_OPEN_RECENT = ("last_open_recent",)
+LAST_OPEN_ANY_HOUR = ("create_last_open", "fill_last_open", "last_open_from_scan")
+# "Little": the newest snapshot is less than this after the hour's end. The scheduler's run of
+# an hour starts minutes after it ends, so it always takes the per-ride dives.
+RECENT_DATA_AFTER = timedelta(hours=1)
+# The statements of each file in the order the task runs them, which is also their order in the
+# file (tests/test_sql_files.py holds the files to it). Rides: the park days, staging the hour,
+# its check, the look-ups into the day before H (one of the two ways, picked by newest_snapshot),
+# the down counts, the weight check, the writes. Each task ends by dropping its staging tables.
+RIDE_STATEMENTS = (
+    "park_timezones",
     "heap_limit",
     "drop_staging",
     "create_park_day",
@@ -41,19 +53,34 @@ STAGE_RIDES = (
     "fill_snap",
     "create_ride_hour",
     "stage",
+    "bad_rows",
+    "newest_snapshot",
+    *LAST_OPEN_RECENT,
+    *LAST_OPEN_ANY_HOUR,
+    "settle_last_open",
+    "last_legacy_open",
+    "open_or_known",
+    "last_down",
+    "first_operation",
+    "create_ride_down",
+    "count_down",
+    "bad_weights",
+    "upsert",
+    "delete_stale",
+    "totals",
 )
-COUNT_RIDES = ("lookup", "create_ride_down", "count_down")
-# The two ways of finding each ride's latest OPERATING snapshot before the hour (same answer):
-# per-ride dives when little data lies after the hour, else one loose index scan of all rides.
-LAST_OPEN_RECENT = ("last_open_recent",)
-LAST_OPEN_ANY_HOUR = ("create_last_open", "fill_last_open", "last_open_from_scan")
-# "Little": the newest snapshot is less than this after the hour's end. The scheduler's run of
-# an hour starts minutes after it ends, so it always takes the per-ride dives.
-RECENT_DATA_AFTER = timedelta(hours=1)
-# The statements of PARK_SQL, in order: the hour's ride rows with their weights (then checked),
-# then the park rows.
-STAGE_PARKS = ("drop_staging", "create_ride_weight", "fill_ride_weight")
-WRITE_PARKS = ("create_park_hour", "stage", "upsert")
+PARK_STATEMENTS = (
+    "drop_staging",
+    "create_ride_weight",
+    "fill_ride_weight",
+    "bad_weights",
+    "create_park_hour",
+    "stage",
+    "upsert",
+    "delete_stale",
+    "parks_without_snapshots",
+    "totals",
+)
 
 
 class AggregationError(RuntimeError):
@@ -88,10 +115,7 @@ class ParkResult:
 
 
 def hour_lock_name(schema: str, hour: Hour) -> str:
-    # GET_LOCK names are server-wide and at most 64 characters: the schema is hashed in so that
-    # two tracker databases on one server do not serialise each other.
-    digest = hashlib.sha1(schema.encode()).hexdigest()[:10]
-    return f"themepark_hourly.hour.{digest}.{hour.start:%Y%m%d%H}"
+    return db.lock_name("hour", schema, f"{hour.start:%Y%m%d%H}")
 
 
 @contextlib.contextmanager
@@ -102,11 +126,6 @@ def hour_transaction(conn: Any, hour: Hour) -> Iterator[Any]:
         raise AggregationError("the connection names no database: add one to the connection URI")
     with db.named_lock(conn, hour_lock_name(schema, hour), config.lock_timeout_seconds()), db.transaction(conn) as cur:
         yield cur
-
-
-def _fetch(cur: Any, sql: str, params: dict[str, Any]) -> list[tuple]:
-    cur.execute(sql, params)
-    return list(cur.fetchall())
 
 
 # Errors after which the same transaction may simply be tried again: a deadlock (1213) or a lock
@@ -181,29 +200,29 @@ def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
     sql = named_statements(RIDE_SQL)
 
     def work(cur: Any) -> RideResult:
-        params: dict[str, Any] = {**hour.db_params(), "interval_minutes": interval_minutes}
-        parks = _fetch(cur, sql["park_timezones"], params)
-        rows, bad_zones = park_days.compute(hour.start, parks)
-        params["park_days"] = json.dumps(rows)
-        for name in STAGE_RIDES:
+        params: dict[str, Any] = {**hour.db_params(), **SNAPSHOT_KINDS, "interval_minutes": interval_minutes}
+        bad_zones: list[park_days.BadTimezone] = []
+        not_taken: tuple[str, ...] = ()
+        for name in RIDE_STATEMENTS:
+            if name in not_taken:
+                continue
             cur.execute(sql[name], params)
-        bad = _fetch(cur, sql["bad_rows"], params)
-        if bad:
-            raise RefusedHour(_describe_bad_rides(hour, bad, bad_zones))
-        newest = _fetch(cur, sql["newest_snapshot"], params)[0][0]
-        for name in last_open_statements(hour, newest):
-            cur.execute(sql[name], params)
-        for name in COUNT_RIDES:
-            cur.execute(sql[name], params)
-        # aggregate_parks weighs the hour's operated rides: refuse a bad weight now, before this
-        # task writes, or the hour would be left with new ride rows and old park rows.
-        bad = _fetch(cur, sql["bad_weights"], params)
-        if bad:
-            raise RefusedHour(_describe_bad_weights(hour, bad, "ride_hourly_stats and park_hourly_stats"))
-        cur.execute(sql["upsert"], params)
-        cur.execute(sql["delete_stale"], params)
-        removed = cur.rowcount
-        written, snapshots, down, operated = _fetch(cur, sql["totals"], params)[0]
+            if name == "park_timezones":
+                rows, bad_zones = park_days.compute(hour.start, list(cur.fetchall()))
+                params["park_days"] = json.dumps(rows)
+            elif name == "bad_rows" and (bad := list(cur.fetchall())):
+                raise RefusedHour(_describe_bad_rides(hour, bad, bad_zones))
+            elif name == "newest_snapshot":
+                taken = last_open_statements(hour, cur.fetchone()[0])
+                not_taken = tuple(n for n in (*LAST_OPEN_RECENT, *LAST_OPEN_ANY_HOUR) if n not in taken)
+            elif name == "bad_weights" and (bad := list(cur.fetchall())):
+                # aggregate_parks weighs the hour's operated rides: refused now, before this task
+                # writes, or the hour would be left with new ride rows and old park rows.
+                raise RefusedHour(_describe_bad_weights(hour, bad, "ride_hourly_stats and park_hourly_stats"))
+            elif name == "delete_stale":
+                removed = cur.rowcount
+            elif name == "totals":
+                written, snapshots, down, operated = cur.fetchone()
         cur.execute(sql["drop_staging"], params)
         return RideResult(int(written), int(removed), int(snapshots), int(down), int(operated))
 
@@ -216,17 +235,16 @@ def aggregate_parks(conn: Any, hour: Hour) -> ParkResult:
     params: dict[str, Any] = hour.db_params()
 
     def work(cur: Any) -> ParkResult:
-        for name in STAGE_PARKS:
+        for name in PARK_STATEMENTS:
             cur.execute(sql[name], params)
-        bad = _fetch(cur, sql["bad_weights"], params)
-        if bad:
-            raise RefusedHour(_describe_bad_weights(hour, bad, "park_hourly_stats"))
-        for name in WRITE_PARKS:
-            cur.execute(sql[name], params)
-        cur.execute(sql["delete_stale"], params)
-        removed = cur.rowcount
-        missing = [int(r[0]) for r in _fetch(cur, sql["parks_without_snapshots"], params)]
-        written, snapshots = _fetch(cur, sql["totals"], params)[0]
+            if name == "bad_weights" and (bad := list(cur.fetchall())):
+                raise RefusedHour(_describe_bad_weights(hour, bad, "park_hourly_stats"))
+            elif name == "delete_stale":
+                removed = cur.rowcount
+            elif name == "parks_without_snapshots":
+                missing = [int(r[0]) for r in cur.fetchall()]
+            elif name == "totals":
+                written, snapshots = cur.fetchone()
         cur.execute(sql["drop_staging"], params)
         return ParkResult(int(written), int(removed), int(snapshots), missing)
 

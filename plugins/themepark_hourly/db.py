@@ -9,6 +9,7 @@ converted through the session time zone, so this is what makes recorded_at mean 
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import logging
 from collections.abc import Iterator
 from typing import Any
@@ -85,6 +86,18 @@ def transaction(conn: Any) -> Iterator[Any]:
     finally:
         with contextlib.suppress(Exception):
             cur.close()
+
+
+def lock_name(purpose: str, schema: str, suffix: str = "") -> str:
+    """A GET_LOCK name for ``purpose`` in database ``schema``.
+
+    Lock names are server-wide and at most 64 characters, while a database name may have 64 of
+    its own: it is hashed in, so that two tracker databases on one server never share a lock
+    (cutting the name short would make those with a long common prefix wait on each other). Ten
+    hex digits, as the hour locks have always had: a running deployment's names do not change.
+    """
+    digest = hashlib.sha1(schema.encode()).hexdigest()[:10]
+    return ".".join(part for part in ("themepark_hourly", purpose, digest, suffix) if part)
 
 
 class LockTimeout(RuntimeError):

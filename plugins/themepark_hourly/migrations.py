@@ -21,7 +21,6 @@ from themepark_hourly.sql_files import split_statements
 log = logging.getLogger(__name__)
 
 LEDGER_TABLE = "themepark_schema_migrations"
-LOCK_NAME_PREFIX = "themepark_hourly.migrate."
 _FILE_NAME = re.compile(r"^(\d{3,})_([A-Za-z0-9_]+)\.sql$")
 _NO_SUCH_TABLE = 1146
 
@@ -125,15 +124,15 @@ def _apply(conn: Any, migration: Migration) -> int:
     try:
         for number, statement in enumerate(statements, start=1):
             try:
-                cur.execute(statement.sql)
+                cur.execute(statement)
                 if cur.description:
                     cur.fetchall()
             except Exception as exc:
                 conn.rollback()
                 raise MigrationError(
-                    f"{migration.filename}, statement {number} (line {statement.line}: "
-                    f"{statement.first_line()!r}) failed: {exc}. Nothing after it ran and the "
-                    f"migration is not recorded as applied; fix the cause and run migrate again."
+                    f"{migration.filename}, statement {number} ({statement.splitlines()[0][:120]!r}) "
+                    f"failed: {exc}. Nothing after it ran and the migration is not recorded as applied; "
+                    f"fix the cause and run migrate again."
                 ) from exc
         duration_ms = int((time.monotonic() - started) * 1000)
         cur.execute(
@@ -158,7 +157,7 @@ def migrate(conn: Any, folder: Path | None = None, lock_timeout: int | None = No
     schema = db.query_one(conn, "SELECT DATABASE()")[0]
     if not schema:
         raise MigrationError("the connection names no database: add one to the connection URI")
-    lock_name = (LOCK_NAME_PREFIX + schema)[:64]
+    lock_name = db.lock_name("migrate", schema)
     timeout = config.lock_timeout_seconds() if lock_timeout is None else lock_timeout
     with db.named_lock(conn, lock_name, timeout):
         with conn.cursor() as cur:

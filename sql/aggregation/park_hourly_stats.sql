@@ -1,6 +1,7 @@
 -- Park statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s), from the park snapshots
--- of H and the ride rows that ride_hourly_stats.sql wrote for H (docs/DOMAIN.md). Run in order
--- (aggregation.py), in one READ COMMITTED transaction, with its checks between them.
+-- of H and the ride rows that ride_hourly_stats.sql wrote for H (docs/DOMAIN.md). Run in the
+-- order they appear here (aggregation.PARK_STATEMENTS, held to this file by
+-- tests/test_sql_files.py), in one READ COMMITTED transaction, with its checks between them.
 
 -- name: drop_staging
 DROP TEMPORARY TABLE IF EXISTS tmp_ride_weight, tmp_park_hour;
@@ -52,7 +53,7 @@ CREATE TEMPORARY TABLE tmp_park_hour (
     effective_park_weight DECIMAL(20,2) NOT NULL,
     snapshot_count INT NOT NULL,
     park_was_open TINYINT NOT NULL
-) ENGINE=InnoDB;
+) ENGINE=MEMORY;
 
 -- name: stage
 -- Shame score, downtime and weight are summed over the same rides: those that operated today

@@ -1,7 +1,13 @@
 -- Ride statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s): the rules are in
--- docs/DOMAIN.md. The task runs these named statements in order (aggregation.py), in one READ
+-- docs/DOMAIN.md. The task runs these named statements in the order they appear here
+-- (aggregation.RIDE_STATEMENTS, held to this file by tests/test_sql_files.py), in one READ
 -- COMMITTED transaction, with its checks between them. Parameters are bound by the client
 -- library, never formatted into the text. Costs: docs/PERFORMANCE.md.
+
+-- name: park_timezones
+-- Every park's time zone: its local day containing H is worked out in Python (park_days.py)
+-- and comes back as %(park_days)s.
+SELECT park_id, timezone FROM parks ORDER BY park_id;
 
 -- name: heap_limit
 -- The staging tables live in memory (MEMORY engine: about 20 ms faster per tracker hour than
@@ -45,7 +51,10 @@ CREATE TEMPORARY TABLE tmp_park_cell (
 
 -- name: fill_park_cell
 -- Park snapshots from 270 s before H to 270 s after: those within 90 s of H and the neighbours
--- (up to 180 s further) that bound their cells.
+-- (up to 180 s further) that bound their cells. Duplicates: of the rows of one park and second,
+-- the last written (highest snapshot_id) counts, as everywhere in this file. Here, where every
+-- row of the window is read anyway, by ROW_NUMBER; a NOT EXISTS probe per row, as the look-ups
+-- below do, measured 1.5 to 2.7 ms more a tracker hour (docs/PERFORMANCE.md).
 INSERT INTO tmp_park_cell (park_id, lo, hi, park_appears_open)
 SELECT n.park_id,
        GREATEST(n.sec - 90, COALESCE(FLOOR((n.prev_sec + n.sec) / 2) + 1, n.sec - 90)),
@@ -68,10 +77,12 @@ FROM (
 ) AS n;
 
 -- name: create_snap
--- H's ride snapshots, read once. kind: 1 open (OPERATING, or status NULL and computed_is_open
--- = 1), 2 DOWN, 3 closed (CLOSED, or status NULL and computed_is_open = 0), 0 neither
--- (REFURBISHMENT, or no status and no computed_is_open). One row per ride and second:
--- duplicate snapshots count once, the highest snapshot_id wins.
+-- H's ride snapshots, read once, one row per ride and second. Duplicates as above (the highest
+-- snapshot_id counts), kept here by the primary key as the rows arrive (fill_snap): a NOT EXISTS
+-- probe per snapshot would be 25,000 index dives a tracker hour. kind, one of the values aggregation.SNAPSHOT_KINDS binds (a small integer, the cheapest
+-- thing to compare once per snapshot): %(kind_open)s OPERATING, or status NULL and
+-- computed_is_open = 1; %(kind_down)s DOWN; %(kind_closed)s CLOSED, or status NULL and
+-- computed_is_open = 0; %(kind_neither)s REFURBISHMENT.
 CREATE TEMPORARY TABLE tmp_snap (
     ride_id INT NOT NULL,
     sec INT NOT NULL,
@@ -87,12 +98,12 @@ INSERT INTO tmp_snap (ride_id, sec, wait_time, kind, snapshot_id)
 SELECT rss.ride_id,
        TIMESTAMPDIFF(SECOND, %(hour_start)s, rss.recorded_at),
        rss.wait_time,
-       CASE WHEN rss.status = 'OPERATING' THEN 1
-            WHEN rss.status = 'DOWN' THEN 2
-            WHEN rss.status = 'CLOSED' THEN 3
-            WHEN rss.status IS NULL AND rss.computed_is_open = 1 THEN 1
-            WHEN rss.status IS NULL AND rss.computed_is_open = 0 THEN 3
-            ELSE 0 END,
+       CASE WHEN rss.status = 'OPERATING' THEN %(kind_open)s
+            WHEN rss.status = 'DOWN' THEN %(kind_down)s
+            WHEN rss.status = 'CLOSED' THEN %(kind_closed)s
+            WHEN rss.status IS NULL AND rss.computed_is_open = 1 THEN %(kind_open)s
+            WHEN rss.status IS NULL AND rss.computed_is_open = 0 THEN %(kind_closed)s
+            ELSE %(kind_neither)s END,
        rss.snapshot_id
 FROM ride_status_snapshots rss
 WHERE rss.recorded_at >= %(hour_start)s
@@ -115,11 +126,12 @@ CREATE TEMPORARY TABLE tmp_ride_hour (
     first_open INT NULL,
     first_down INT NULL,
     needs_lookup TINYINT NOT NULL,
+    -- The look-ups into the time before H (below), for the rides that need them.
     last_open TIMESTAMP NULL,
-    last_open_duplicated TINYINT NOT NULL DEFAULT 0,
+    last_legacy_open TIMESTAMP NULL,
+    last_down TIMESTAMP NULL,
     open_before_hour TINYINT NOT NULL DEFAULT 0,
     known_to_operate TINYINT NOT NULL DEFAULT 0,
-    operated_before_hour TINYINT NOT NULL DEFAULT 0,
     first_operation INT NULL
 ) ENGINE=MEMORY;
 
@@ -158,12 +170,12 @@ FROM (
     FROM (
         SELECT ts.ride_id,
                COUNT(*) AS snapshot_count,
-               SUM(ts.kind = 1) AS operating_snapshots,
-               SUM(IF(ts.kind = 1 AND ts.wait_time >= 0, ts.wait_time, NULL)) AS wait_sum,
-               SUM(ts.kind = 1 AND ts.wait_time >= 0) AS waits,
-               MIN(IF(ts.kind = 1, ts.sec, NULL)) AS first_open,
-               MIN(IF(ts.kind = 2, ts.sec, NULL)) AS first_down,
-               MIN(IF(ts.kind = 3, ts.sec, NULL)) AS first_closed
+               SUM(ts.kind = %(kind_open)s) AS operating_snapshots,
+               SUM(IF(ts.kind = %(kind_open)s AND ts.wait_time >= 0, ts.wait_time, NULL)) AS wait_sum,
+               SUM(ts.kind = %(kind_open)s AND ts.wait_time >= 0) AS waits,
+               MIN(IF(ts.kind = %(kind_open)s, ts.sec, NULL)) AS first_open,
+               MIN(IF(ts.kind = %(kind_down)s, ts.sec, NULL)) AS first_down,
+               MIN(IF(ts.kind = %(kind_closed)s, ts.sec, NULL)) AS first_closed
         FROM tmp_snap ts
         GROUP BY ts.ride_id
     ) AS g
@@ -188,8 +200,8 @@ SELECT MAX(rssn.recorded_at) FROM ride_status_snapshots rssn;
 
 -- The latest OPERATING snapshot before H of each ride that needs the look-ups: it answers "open
 -- earlier today" (is it at or after the park's day start?) and "ever open" (is there one?) for
--- all but the rides whose snapshot at that second has a duplicate (the look-up settles those
--- one by one). Found one of two ways, same answer (tests/test_lookup_paths.py runs both on the
+-- all but the rides whose snapshot at that second has a duplicate (settle_last_open settles
+-- those). Found one of two ways, same answer (tests/test_lookup_paths.py runs both on the
 -- same hours):
 
 -- name: last_open_recent
@@ -227,74 +239,73 @@ JOIN tmp_last_open lo ON lo.ride_id = t.ride_id
 SET t.last_open = lo.last_open
 WHERE t.needs_lookup = 1;
 
--- name: lookup
--- For the rides whose row depends on the day before H (see stage), one statement; MariaDB and
--- MySQL evaluate a single-table UPDATE's assignments left to right, so each can use the ones
--- before it. With the latest OPERATING snapshot before H known (above), what remains are single
--- index dives, each only where the answer depends on it. A superseded duplicate snapshot
--- (same ride and second, lower snapshot_id) never counts.
+-- What follows answers, for the rides whose row depends on the time before H (see stage), one
+-- question per statement, each stored in its own column of tmp_ride_hour. These read only the
+-- rows an index dive lands on, so a row counts unless a later-written row of the same ride and
+-- second exists: the NOT EXISTS below, the same in each of the three.
+
+-- name: settle_last_open
+-- last_open is the latest OPERATING row before H, which a later row of the same second may have
+-- superseded. Where that would matter (it is today, or it is all that tells whether a
+-- down-reporting ride not open in H ever operated) and its second has another row, it becomes
+-- the latest OPERATING row that counts, NULL if none.
 UPDATE tmp_ride_hour t
-SET
-    -- Does another snapshot of the ride share last_open's second? Then last_open may be a
-    -- superseded duplicate, and the ride gets the exact look-ups below instead.
-    t.last_open_duplicated = CASE
-        WHEN t.last_open IS NULL THEN 0
-        WHEN t.last_open < t.day_start AND (t.down_reporting = 0 OR t.first_open IS NOT NULL) THEN 0
-        ELSE (SELECT COUNT(*) FROM ride_status_snapshots rssd
-              WHERE rssd.ride_id = t.ride_id AND rssd.recorded_at = t.last_open) > 1
-    END,
-    -- Open earlier today (park-local midnight to H). Rows of an older collector (status NULL,
-    -- computed_is_open = 1) are looked at only when the OPERATING rows say no.
-    t.open_before_hour =
-        CASE WHEN t.last_open_duplicated = 0 THEN COALESCE(t.last_open >= t.day_start, 0)
-             ELSE COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
-                            WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
-                              AND rss.recorded_at < %(hour_start)s
-                              AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                      AND rss2.snapshot_id > rss.snapshot_id)
-                            ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
-        END
-        OR COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
-                     WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
-                       AND rss.recorded_at < %(hour_start)s
-                       AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                      AND rss2.snapshot_id > rss.snapshot_id)
-                     ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0),
-    -- Down-reporting parks only: ever seen open before H's end (docs/DECISIONS.md).
-    t.known_to_operate = CASE
-        WHEN t.down_reporting = 0 THEN 0
-        WHEN t.first_open IS NOT NULL OR t.open_before_hour = 1 THEN 1
-        WHEN t.last_open IS NOT NULL AND t.last_open_duplicated = 0 THEN 1
-        ELSE (t.last_open IS NOT NULL
-              AND EXISTS (SELECT 1 FROM ride_status_snapshots rss
-                          WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
+SET t.last_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
+                   WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
+                     AND rss.recorded_at < %(hour_start)s
+                     AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                     WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                       AND rss2.snapshot_id > rss.snapshot_id)
+                   ORDER BY rss.recorded_at DESC LIMIT 1)
+WHERE t.needs_lookup = 1
+  AND t.last_open IS NOT NULL
+  AND (t.last_open >= t.day_start OR (t.down_reporting = 1 AND t.first_open IS NULL))
+  AND (SELECT COUNT(*) FROM ride_status_snapshots rssd
+       WHERE rssd.ride_id = t.ride_id AND rssd.recorded_at = t.last_open) > 1;
+
+-- name: last_legacy_open
+-- The latest open row of an older collector (status NULL, computed_is_open = 1) before H that
+-- counts: looked at only when the OPERATING rows do not already say "open today".
+UPDATE tmp_ride_hour t
+SET t.last_legacy_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
+                          WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                             AND rss.recorded_at < %(hour_start)s
                             AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                      AND rss2.snapshot_id > rss.snapshot_id)))
-          OR EXISTS (SELECT 1 FROM ride_status_snapshots rss
-                     WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
-                       AND rss.recorded_at < %(hour_start)s
-                       AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                      AND rss2.snapshot_id > rss.snapshot_id))
-    END,
-    -- Operated earlier today: open, or (known to operate, down-reporting park) DOWN.
-    t.operated_before_hour = CASE
-        WHEN t.open_before_hour = 1 THEN 1
-        WHEN t.known_to_operate = 0 THEN 0
-        ELSE COALESCE((SELECT rss.recorded_at FROM ride_status_snapshots rss
-                       WHERE rss.ride_id = t.ride_id AND rss.status = 'DOWN' AND rss.recorded_at < %(hour_start)s
-                         AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
-                                    WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
-                                      AND rss2.snapshot_id > rss.snapshot_id)
-                       ORDER BY rss.recorded_at DESC LIMIT 1) >= t.day_start, 0)
-    END,
-    -- The second of H from which down snapshots count (-1: all of H); NULL: not operated today.
-    t.first_operation = CASE
-        WHEN t.operated_before_hour = 1 THEN -1
+                                            WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                              AND rss2.snapshot_id > rss.snapshot_id)
+                          ORDER BY rss.recorded_at DESC LIMIT 1)
+WHERE t.needs_lookup = 1
+  AND (t.last_open IS NULL OR t.last_open < t.day_start);
+
+-- name: open_or_known
+-- Open earlier today (park-local midnight to H); and, in down-reporting parks only, known to
+-- operate: seen open before H's end (docs/DECISIONS.md).
+UPDATE tmp_ride_hour t
+SET t.open_before_hour = COALESCE(t.last_open >= t.day_start OR t.last_legacy_open >= t.day_start, 0),
+    t.known_to_operate = t.down_reporting = 1
+                         AND (t.first_open IS NOT NULL OR t.last_open IS NOT NULL OR t.last_legacy_open IS NOT NULL)
+WHERE t.needs_lookup = 1;
+
+-- name: last_down
+-- A ride known to operate that was DOWN earlier today has operated today (down-reporting parks):
+-- its latest DOWN before H that counts, where not open today already decides.
+UPDATE tmp_ride_hour t
+SET t.last_down = (SELECT rss.recorded_at FROM ride_status_snapshots rss
+                   WHERE rss.ride_id = t.ride_id AND rss.status = 'DOWN' AND rss.recorded_at < %(hour_start)s
+                     AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                     WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                       AND rss2.snapshot_id > rss.snapshot_id)
+                   ORDER BY rss.recorded_at DESC LIMIT 1)
+WHERE t.needs_lookup = 1
+  AND t.known_to_operate = 1
+  AND t.open_before_hour = 0;
+
+-- name: first_operation
+-- The second of H from which down snapshots count (seconds count from H's start, so having
+-- operated earlier today means 0, the whole hour); NULL: not operated today.
+UPDATE tmp_ride_hour t
+SET t.first_operation = CASE
+        WHEN t.open_before_hour = 1 OR t.last_down >= t.day_start THEN 0
         WHEN t.known_to_operate = 1
             THEN LEAST(COALESCE(t.first_open, t.first_down), COALESCE(t.first_down, t.first_open))
         ELSE t.first_open
@@ -317,7 +328,7 @@ JOIN tmp_snap ts ON ts.ride_id = t.ride_id
 JOIN tmp_park_cell c ON c.park_id = t.park_id AND c.lo <= ts.sec AND c.hi >= ts.sec
 WHERE t.first_operation IS NOT NULL
   AND ts.sec >= t.first_operation
-  AND (ts.kind = 2 OR (ts.kind = 3 AND t.down_reporting = 0))
+  AND (ts.kind = %(kind_down)s OR (ts.kind = %(kind_closed)s AND t.down_reporting = 0))
   AND c.park_appears_open = 1
 GROUP BY t.ride_id;
 
@@ -374,6 +385,3 @@ SELECT COUNT(*), COALESCE(SUM(t.snapshot_count), 0), COALESCE(SUM(d.down_snapsho
        COALESCE(SUM(t.first_operation IS NOT NULL), 0)
 FROM tmp_ride_hour t
 LEFT JOIN tmp_ride_down d ON d.ride_id = t.ride_id;
-
--- name: park_timezones
-SELECT park_id, timezone FROM parks ORDER BY park_id;
