@@ -1,4 +1,4 @@
-"""Fixtures of the end-to-end suite: a real Airflow deployment (tests/e2e/airflow_stack.py) per test module.
+"""Fixtures of the end-to-end suite: a real Airflow deployment (devtools/themepark_devtools/airflow_stack.py) per test module.
 
 Every test under tests/e2e is marked ``e2e`` (deselect with ``-m "not e2e"``). A module gets one
 stack, started once (about 30 s) and stopped after its last test, also when a test fails:
@@ -25,8 +25,7 @@ from pathlib import Path
 import pytest
 
 from dbtools import Server, TestDatabase
-
-from .airflow_stack import AirflowStack
+from themepark_devtools.airflow_stack import AirflowStack
 
 E2E_DIR = Path(__file__).resolve().parent
 
