@@ -259,6 +259,7 @@ class AirflowStack:
         parallelism: int = 8,
         start_date: str | datetime | None = None,
         extra_env: dict[str, str] | None = None,
+        extra_dag_files: list[Path] | None = None,
         dag_id: str = DAG_ID,
         startup_timeout: float = 240.0,
         poll_interval: float = 0.5,
@@ -283,6 +284,13 @@ class AirflowStack:
         self._token: str | None = None
         self._client = httpx.Client(base_url=self.base_url, timeout=60.0)
         self.timings: dict[str, Any] = {}  # seconds; stop_<name>: a list, one per stop
+        self.dags_folder = REPO / "dags"
+        if extra_dag_files:
+            # The project's DAG files and the extra ones (e.g. a test's consumer DAG), linked.
+            self.dags_folder = self.workdir / "dags"
+            self.dags_folder.mkdir(exist_ok=True)
+            for path in [*sorted((REPO / "dags").glob("*.py")), *extra_dag_files]:
+                (self.dags_folder / Path(path).name).symlink_to(Path(path).resolve())
         self.env = self._build_env(parallelism, iso(start_date), extra_env or {})
 
     # ------------------------------------------------------------------ environment
@@ -294,7 +302,7 @@ class AirflowStack:
         env.update(
             {
                 "AIRFLOW_HOME": str(self.airflow_home),
-                "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+                "AIRFLOW__CORE__DAGS_FOLDER": str(self.dags_folder),
                 "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
                 "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
                 "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",

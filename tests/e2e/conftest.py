@@ -57,10 +57,16 @@ def airflow_stack_env() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def airflow_stack(request, e2e_database: TestDatabase, airflow_stack_env: dict[str, str]):
+def airflow_stack_dags() -> list[Path]:
+    """DAG files the module's deployment has beside the project's (override in a test module)."""
+    return []
+
+
+@pytest.fixture(scope="module")
+def airflow_stack(request, e2e_database: TestDatabase, airflow_stack_env: dict[str, str], airflow_stack_dags):
     """A running, healthy Airflow stack whose tracker connection is ``e2e_database``; torn down after the module."""
     failed_before = request.session.testsfailed
-    stack = AirflowStack(e2e_database.url, extra_env=airflow_stack_env)
+    stack = AirflowStack(e2e_database.url, extra_env=airflow_stack_env, extra_dag_files=airflow_stack_dags)
     started = False
     try:
         stack.start()

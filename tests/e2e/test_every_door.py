@@ -13,8 +13,11 @@ three hours in between are exactly the ones a scheduler stopped for three hours 
 
 from __future__ import annotations
 
+import ast
+import json
 import time
 from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
 
 import pytest
 
@@ -51,6 +54,15 @@ def airflow_stack_env() -> dict[str, str]:
         "THEMEPARK_TASK_RETRIES": "2",
         "THEMEPARK_RETRY_DELAY_SECONDS": "30",
     }
+
+
+CONSUMER = "themepark_hourly_consumer"
+
+
+@pytest.fixture(scope="module")
+def airflow_stack_dags() -> list[Path]:
+    # A downstream DAG scheduled on the hourly tables' asset (tests/e2e/dags, not the project's dags/).
+    return [Path(__file__).parent / "dags" / f"{CONSUMER}.py"]
 
 
 @pytest.fixture(scope="module")
@@ -94,6 +106,8 @@ def test_first_unpause_runs_the_latest_settled_hour_only_even_after_a_backfill_m
     first = last_settled(datetime.now(UTC), SETTLE_DOWN)
     assert parse(details["next_dagrun_data_interval_start"]) == first
 
+    stack.wait_for_dag(CONSUMER)
+    stack.unpause(CONSUMER)
     stack.unpause()
     runs = stack.wait_for_runs(1, run_type="scheduled", timeout=180)
     assert parse(runs[0]["logical_date"]) == first
@@ -116,6 +130,7 @@ def test_first_unpause_runs_the_latest_settled_hour_only_even_after_a_backfill_m
     assert _runs_by_type(stack).keys() == {"scheduled", "backfill"}
     assert _runs_by_type(stack)["backfill"] == [at(14), at(15)]
     assert [r[0] for r in _log_rows(sample_day, runs[0]["dag_run_id"])] == ["success"]
+    stack.wait_for_backfill(backfill["id"], timeout=120)  # one active backfill per DAG
 
 
 def test_hours_missed_while_the_scheduler_was_down_run_after_it_restarts_in_order(airflow_stack, sample_day):
@@ -200,6 +215,39 @@ def test_backfill_of_six_hours_then_reprocess_completed_gives_the_same_rows(airf
     print(f"\nbackfill of 6 sample hours (max_active_runs 6): {first_pass:.1f} s")
 
 
+def _hours_received_downstream(stack) -> set[str]:
+    """The hours the consumer DAG's runs so far were told of (their task's return value)."""
+    received: set[str] = set()
+    for run in stack.list_runs(dag_id=CONSUMER, state="success"):
+        entry = stack.get(
+            f"/api/v2/dags/{CONSUMER}/dagRuns/{run['dag_run_id']}/taskInstances/hours_received/xcomEntries/return_value"
+        )
+        value = entry["value"]
+        if isinstance(value, str):
+            try:
+                value = json.loads(value)
+            except ValueError:
+                value = ast.literal_eval(value)
+        received.update(value)
+    return received
+
+
+def test_downstream_dag_is_told_each_hour_written(airflow_stack, sample_day):
+    stack = airflow_stack
+    wanted = {f"2025-07-04T{h:02d}:00:00" for h in (14, 15, 16, 17, *range(18, 24))}
+    received = stack.poll(
+        lambda: (got := _hours_received_downstream(stack)) >= wanted and got,
+        timeout=180,
+        what="the consumer DAG to receive every hour written",
+    )
+    # Only hours this DAG wrote: the 2025 hours above, and the scheduler's own recent hours.
+    scheduled = {parse(r["logical_date"]).strftime("%Y-%m-%dT%H:%M:%S") for r in stack.list_runs(run_type="scheduled")}
+    assert received <= wanted | scheduled
+    events = stack.get("/api/v2/assets/events", params={"source_dag_id": stack.dag_id, "limit": 200})["asset_events"]
+    assert {e["partition_key"] for e in events} == received
+    assert all(e["extra"]["tables"] == ["ride_hourly_stats", "park_hourly_stats"] for e in events)
+
+
 def test_a_bad_hour_fails_in_seconds_and_reprocess_failed_redoes_only_it(airflow_stack, sample_day):
     stack = airflow_stack
     # A poll of a ride that has no rides row: the 11:00 hour is refused, 10:00 and 12:00 are not.
@@ -218,6 +266,8 @@ def test_a_bad_hour_fails_in_seconds_and_reprocess_failed_redoes_only_it(airflow
     [(status, _, _, _, failed_task, error, _)] = _log_rows(sample_day, bad["dag_run_id"])
     assert (status, failed_task) == ("failed", "aggregate_rides")
     assert "ride_id 987654 (1 snapshots) has no row in rides" in error and "2025-07-04 11:00-12:00 UTC" in error
+    events = stack.get("/api/v2/assets/events", params={"source_run_id": bad["dag_run_id"]})["asset_events"]
+    assert events == []  # a failed run tells downstream nothing
     stack.wait_for_backfill(backfill["id"], timeout=120)
 
     sample_day.execute("DELETE FROM ride_status_snapshots WHERE ride_id = 987654")

@@ -1,0 +1,28 @@
+"""A downstream DAG scheduled on the hourly tables' asset, as a daily or dashboard DAG would be.
+
+Test-only (tests/e2e): each run returns the hours (partition keys) of the asset events that
+triggered it, so the end-to-end suite can read what downstream was told.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from airflow.sdk import DAG, Asset, task
+
+HOURLY_STATS = Asset("themepark_hourly_stats")
+
+with DAG(
+    dag_id="themepark_hourly_consumer",
+    schedule=[HOURLY_STATS],
+    start_date=datetime(2000, 1, 1, tzinfo=UTC),
+    catchup=False,
+    tags=["test"],
+):
+
+    @task
+    def hours_received(**context) -> list[str]:
+        events = context["triggering_asset_events"][HOURLY_STATS]
+        return sorted({event.partition_key for event in events if event.partition_key})
+
+    hours_received()
