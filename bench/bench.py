@@ -45,7 +45,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "plugins"), str(REPO / "devtools")]
 
 from themepark_devtools import sample_data  # noqa: E402
-from themepark_hourly import aggregation, db, migrations, park_days  # noqa: E402
+from themepark_hourly import aggregation, db, late_data, migrations, park_days  # noqa: E402
 from themepark_hourly.hours import Hour  # noqa: E402
 from themepark_hourly.sql_files import named_statements  # noqa: E402
 
@@ -381,6 +381,30 @@ def measure(
     return m
 
 
+def measure_late_search(conn: Any, m: Measurement, reps: int) -> None:
+    """What a scheduled run adds to find late snapshots when there are none, beside its hour.
+
+    The search reads the rows written since the last run (one hour's polls: as many as the hour
+    has) and finds none of them late. A late hour, when there is one, costs one more aggregation
+    of that hour with the same statements: the hour's own "both" figure.
+    """
+    sql = named_statements(SQL_FILE)
+    hour = Hour(datetime.fromisoformat(m.hour_start_utc))
+    params = {"rows": m.ride_snapshots_read, "park_rows": m.park_snapshots_read}
+    samples = []
+    for _ in range(reps + 1):  # the first round warms the pages, untimed
+        with db.transaction(conn) as cur:
+            cur.execute(sql["set_ride_late_mark"], params)
+            cur.execute(sql["set_park_late_mark"], params)
+        t0 = time.perf_counter()
+        found = late_data.find(conn, hour, timedelta(hours=48))
+        samples.append(time.perf_counter() - t0)
+        if found.hours or found.late_snapshots or found.outside_window:
+            raise AssertionError(f"the bench's newest rows were found late for {hour}: {found}")
+    m.seconds["late_search"] = round(statistics.median(samples[1:]), 4)
+    m.ratios["late_search_over_ours"] = round(m.seconds["late_search"] / m.seconds["both"], 3)
+
+
 def targets(results: list[Measurement]) -> list[tuple[str, float | None, str, bool | None]]:
     by = {(m.dataset, m.hour): m for m in results if m.condition == "backfill"}
     scheduled = {(m.dataset, m.hour): m for m in results if m.condition == "scheduled"}
@@ -417,6 +441,11 @@ def targets(results: list[Measurement]) -> list[tuple[str, float | None, str, bo
         add(f"ours / floor, tracker 30 days, {old}", m and m.ratios["ours_over_floor"], "<= 3", lambda v: v <= 3)
         add("20 days / 1 day of later rows, tracker 30 days, late hour", ratio(("tracker_30d", old), ("tracker_30d", late)),
             "<= 1.3", lambda v: v <= 1.3)
+    for h in (morning, late):
+        m = by.get(("tracker_30d", h))
+        # Within noise of the hour itself: the hour's figures move more than 5% between runs.
+        add(f"late-data search (none late) / ours, tracker 30 days, {h}", m and m.ratios.get("late_search_over_ours"),
+            "<= 0.05", lambda v: v <= 0.05)
     for m in results:
         if m.baseline_rows_differing is not None:
             add(f"baseline rows differing from the DAG's, {m.dataset}, {m.hour}, {m.condition}",
@@ -470,8 +499,13 @@ def main(argv: list[str] | None = None) -> int:
         with connected(server, database) as conn:
             for label, start in HOURS.items():
                 m = measure(conn, ds, label, Hour(start), args.reps, args.baseline_reps)
+                measure_late_search(conn, m, args.reps)
                 results.append(m)
-                print(f"{ds.name} {label}: both {m.seconds['both']:.3f} s, floor {m.seconds['floor']:.3f} s", flush=True)
+                print(
+                    f"{ds.name} {label}: both {m.seconds['both']:.3f} s, floor {m.seconds['floor']:.3f} s, "
+                    f"late-data search (none late) {m.seconds['late_search']:.4f} s",
+                    flush=True,
+                )
                 if ds.scheduled and not args.no_scheduled:
                     with later_rows_aside(conn, Hour(start)):
                         m = measure(conn, ds, label, Hour(start), args.reps, args.baseline_reps, "scheduled")

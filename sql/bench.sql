@@ -255,3 +255,16 @@ SHOW GLOBAL STATUS LIKE 'Innodb_history_list_length';
 
 -- name: server_facts
 SELECT VERSION(), @@innodb_buffer_pool_size;
+
+-- name: set_ride_late_mark
+-- The late-data search's marks placed %(rows)s ride (%(park_rows)s park) rows below the newest
+-- snapshot: the next search reads exactly those rows, as a scheduled run reads the rows written
+-- since the last run. They are the newest rows, all recorded after the measured hours: none late.
+INSERT INTO themepark_late_data_marks (table_name, last_snapshot_id)
+SELECT 'ride_status_snapshots', GREATEST(COALESCE(MAX(snapshot_id), 0) - %(rows)s, 0) FROM ride_status_snapshots
+ON DUPLICATE KEY UPDATE last_snapshot_id = VALUES(last_snapshot_id);
+
+-- name: set_park_late_mark
+INSERT INTO themepark_late_data_marks (table_name, last_snapshot_id)
+SELECT 'park_activity_snapshots', GREATEST(COALESCE(MAX(snapshot_id), 0) - %(park_rows)s, 0) FROM park_activity_snapshots
+ON DUPLICATE KEY UPDATE last_snapshot_id = VALUES(last_snapshot_id);

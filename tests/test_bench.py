@@ -43,6 +43,8 @@ def test_small_bench_agrees_with_its_baseline_and_reuses_its_data(server, monkey
                 bench.measure(conn, ds, label, Hour(start), reps=1, baseline_reps=1)
                 for label, start in bench.HOURS.items()
             ]
+            for m in results:
+                bench.measure_late_search(conn, m, reps=1)  # raises if any of the newest rows were found late
         for m in results:
             assert m.baseline_rows_differing == 0, m
             # Polls around the clock: every ride has snapshots in every hour, every park a row.
@@ -50,7 +52,8 @@ def test_small_bench_agrees_with_its_baseline_and_reuses_its_data(server, monkey
             assert m.ride_snapshots_read >= 80 * 5
             # Every figure the report prints was measured, and the floor's engine reads cover
             # every snapshot of the hour (the counters are those of the floor's own query).
-            assert set(m.seconds) == {"floor", "aggregate_rides", "aggregate_parks", "both", "baseline"}
+            assert set(m.seconds) == {"floor", "aggregate_rides", "aggregate_parks", "both", "baseline", "late_search"}
+            assert m.ratios["late_search_over_ours"] == round(m.seconds["late_search"] / m.seconds["both"], 3)
             assert m.ratios["baseline_over_ours"] == round(m.seconds["baseline"] / m.seconds["both"], 1)
             assert m.handler_reads["floor"] >= m.ride_snapshots_read
         checks = bench.targets(results)
