@@ -23,7 +23,7 @@ DEMO_DB := themepark
 # The private server's demo database, unless the user named a tracker database.
 DEMO_CONN = $(if $(AIRFLOW_CONN_THEMEPARK_DB),$(AIRFLOW_CONN_THEMEPARK_DB),$(LOCALDB_URL)/$(DEMO_DB))
 
-.PHONY: help setup demo dags-test soak bench test lint db-start db-stop db-shell lock clean
+.PHONY: help setup demo dags-test soak bench bench-airflow test lint db-start db-stop db-shell lock clean
 
 help:
 	@echo "make demo      set everything up and run the DAG on a sample day"
@@ -31,6 +31,7 @@ help:
 	@echo "make dags-test HOUR=2025-07-04T20:00:00+00:00   one hour through the airflow CLI"
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
+	@echo "make bench-airflow   the DAG under Airflow's real scheduler: one hour, a 24-hour backfill"
 	@echo "make lint      ruff"
 	@echo "make db-start  start the private MariaDB ($(LOCALDB_URL)); make db-stop stops it"
 
@@ -71,6 +72,13 @@ bench: setup
 	@if [ -z "$$THEMEPARK_BENCH_SERVER" ]; then \
 	  THEMEPARK_LOCALDB_BUFFER_POOL=$(BENCH_BUFFER_POOL) scripts/localdb.sh start >/dev/null; fi
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+
+# The DAG under Airflow's real scheduler (issue #11, docs/PERFORMANCE.md "Under Airflow's
+# scheduler"): bench.py's tracker_2d set, an AirflowStack (api-server, scheduler, dag-processor,
+# triggerer, LocalExecutor, private PostgreSQL), one hour by REST trigger, a backfill of 24 hours.
+# About 3 minutes; results in bench/airflow_results.json. Not part of `make test`.
+bench-airflow: setup
+	$(BIN)/python bench/airflow_bench.py $(BENCH_ARGS)
 
 db-start:
 	@if [ -n "$$AIRFLOW_CONN_THEMEPARK_DB" ]; then \
