@@ -79,9 +79,16 @@ def test_backfill_gets_every_settled_hour_of_its_range_however_old(now):
     )
     infos, last = [], None
     while (info := tt.next_dagrun_info(last_automated_data_interval=last, restriction=restriction)) is not None:
-        infos.append(info.data_interval.start)
+        infos.append(info)
         last = info.data_interval
-    assert infos == [pendulum.datetime(2015, 3, 1, h, tz="UTC") for h in (10, 11, 12)]
+    assert [i.data_interval.start for i in infos] == [pendulum.datetime(2015, 3, 1, h, tz="UTC") for h in (10, 11, 12)]
+    # Due at once, and named by Airflow after the hour's end whatever the settle delay: with
+    # run_after = end + settle, hour 10 under a 65 min delay and hour 11 under 5 min shared an id.
+    assert [i.run_after for i in infos] == [i.data_interval.end for i in infos]
+    other = SettledHourlyTimetable(timedelta(minutes=65)).next_dagrun_info(
+        last_automated_data_interval=None, restriction=restriction
+    )
+    assert other.run_after == infos[0].run_after
 
 
 def test_backfill_never_creates_an_hour_that_has_not_settled(now):

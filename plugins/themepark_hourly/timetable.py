@@ -12,7 +12,7 @@ that (docs/DECISIONS.md, "Which hour a run aggregates"):
 - the scheduler creates H's run at H's end plus the settle delay (``run_after``);
 - the scheduler's first run is the latest settled hour, or ``first_hour`` when one is set; after
   that it goes on from its last run, so hours missed while it was down run after a restart;
-- backfills get every hour of their range that has settled, however old.
+- backfills get every hour of their range that has settled, however old, at once.
 
 Registered by ``plugins/themepark_hourly_plugin.py``: Airflow's scheduler, dag-processor,
 api-server and CLI deserialise the DAG's timetable by this module path.
@@ -137,10 +137,12 @@ class SettledHourlyTimetable(CronDataIntervalTimetable):
         if backfill and (start > hours.to_utc(restriction.latest) or hour.settled_at(self.settle) > now):
             # A backfill never creates an hour whose data may still be arriving.
             return None
-        return DagRunInfo(
-            run_after=pendulum.instance(hour.settled_at(self.settle)),
-            data_interval=self._interval(hour),
-        )
+        # A backfill's run may start at once (its hour has settled); its run_after is also what
+        # Airflow names a backfill run after, so it must not move with the settle delay: two
+        # hours would share a run id after a change of the delay, and Airflow skips the second
+        # as "already exists". The scheduler's run waits for the hour to settle.
+        run_after = hour.end if backfill else hour.settled_at(self.settle)
+        return DagRunInfo(run_after=pendulum.instance(run_after), data_interval=self._interval(hour))
 
     def _scheduler_has_run(self) -> bool:
         """Whether the scheduler has made any run of this DAG (read from Airflow's metadata)."""
