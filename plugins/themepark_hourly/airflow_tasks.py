@@ -111,10 +111,17 @@ def migrate(context: Mapping[str, Any]) -> dict[str, Any]:
     started = _now()
     with db.connection(config.migrate_conn_id()) as conn:
         result = migrations.migrate(conn)
+        # Before this run's aggregation reads anything: the late-data search reads up to here.
+        newest = late_data.newest_ids(conn)
     log.info("migrate: %s", result.summary())
     # The run's first task records when the run's work started, for aggregation_log.started_at:
     # dag_run.start_date is the logical date under `airflow dags test`, and survives clearing.
-    return {"applied": result.applied, "version": result.current_version, "started_at": started.isoformat()}
+    return {
+        "applied": result.applied,
+        "version": result.current_version,
+        "started_at": started.isoformat(),
+        "newest_snapshot_ids": newest,
+    }
 
 
 @_reports_errors("aggregate_rides")
@@ -188,9 +195,12 @@ def reaggregate_late_data(context: Mapping[str, Any]) -> dict[str, Any]:
     minutes = _interval_minutes(context)
     window = config.late_data_window()
     run_id = context["dag_run"].run_id
+    migrated = context["ti"].xcom_pull(task_ids="migrate") or {}
+    until = max(hours.last_settled_hour(_now(), config.settle()).end, resolved.hour.end)
     redone: list[str] = []
+    failed: list[str] = []
     with db.connection() as conn:
-        found = late_data.find(conn, resolved.hour, window)
+        found = late_data.find(conn, resolved.hour, until, window, migrated.get("newest_snapshot_ids"))
         if found.first_search:
             log.info("late_data: first search: snapshots up to ids %s count as seen", found.newest)
         elif found.outside_window:
@@ -210,12 +220,20 @@ def reaggregate_late_data(context: Mapping[str, Any]) -> dict[str, Any]:
                 ", ".join(str(h) for h in found.hours),
             )
         for hour in found.hours:
-            _redo_hour(conn, hour, minutes, run_id, found.snapshots_by_hour.get(hour.start, 0))
+            try:
+                _redo_hour(conn, hour, minutes, run_id, found.snapshots_by_hour.get(hour.start, 0))
+            except aggregation.RefusedHour as exc:
+                # Bad input in an old hour: its failed log row says why; running it again cannot
+                # help until the data is fixed (then a backfill), so it must not fail every run.
+                log.error("late_data: hour %s refused, its previous rows are kept: %s", hour, exc)
+                failed.append(hour.start.isoformat())
+                continue
             redone.append(hour.start.isoformat())
         late_data.advance_marks(conn, found)
     return {
         "searched": True,
         "hours": redone,
+        "refused_hours": failed,
         "late_snapshots": found.late_snapshots,
         "outside_window": found.outside_window,
     }

@@ -65,35 +65,51 @@ def _end_of_local_day(hour_start: datetime, tz_name: Any) -> datetime | None:
         return None
 
 
-def find(conn: Any, hour: Hour, window: timedelta) -> LateHours:
-    """Hours before ``hour`` (and within ``window`` of it) that snapshots written since the mark change."""
+def newest_ids(conn: Any) -> dict[str, int]:
+    """The highest snapshot id of each table: what a search started now may read up to."""
+    ride_newest, park_newest = (int(v) for v in db.query_one(conn, named_statements(LATE_SQL)["newest_ids"]))
+    conn.rollback()
+    return {RIDES: ride_newest, PARKS: park_newest}
+
+
+def find(conn: Any, own: Hour, until: datetime, window: timedelta, newest: dict[str, int] | None = None) -> LateHours:
+    """Hours before ``until`` (and within ``window`` of it) that snapshots written since the mark change.
+
+    ``own`` is the run's own hour, aggregated by the run itself: never one of them. ``newest`` are
+    the ids read before the run's own aggregation started (the `migrate` task): rows written
+    after are left to the next search, so a row of the own hour is either read by the run's
+    aggregation or found by the next run, never skipped. ``until`` is the end of the latest
+    settled hour: every hour before it has been (or is being) aggregated, so a run of an old hour,
+    cleared and re-run, still redoes later hours that changed.
+    """
     sql = named_statements(LATE_SQL)
     marks = {str(name): int(mark) for name, mark in db.query_all(conn, sql["marks"])}
-    ride_newest, park_newest = (int(v) for v in db.query_one(conn, sql["newest_ids"]))
-    newest = {RIDES: ride_newest, PARKS: park_newest}
-    conn.rollback()  # end the read: the aggregations below must see rows committed meanwhile
-    found = LateHours(marks=marks, newest=newest, first_search=not marks)
+    conn.rollback()
+    if newest is None:
+        newest = newest_ids(conn)
+    found = LateHours(marks=marks, newest=dict(newest), first_search=not marks)
     if found.first_search:
         return found  # nothing is known to be late yet: start reading from here on
     params = {
-        **hour.db_params(),
+        "until": until.strftime("%Y-%m-%d %H:%M:%S"),
         "ride_mark": marks.get(RIDES, 0),
-        "ride_newest": ride_newest,
+        "ride_newest": newest[RIDES],
         "park_mark": marks.get(PARKS, 0),
-        "park_newest": park_newest,
+        "park_newest": newest[PARKS],
     }
-    window_start = hour.start - window
+    window_start = until - window
     wanted: set[datetime] = set()
 
-    def take(start: datetime, count: int, until: datetime) -> None:
+    def take(start: datetime, count: int, end: datetime) -> None:
         # The snapshot's own hour when inside the window; the hours depending on it, inside it.
         if start < window_start:
             found.outside_window += count
-        else:
+        elif start != own.start:
             found.snapshots_by_hour[start] = found.snapshots_by_hour.get(start, 0) + count
         h = max(start, window_start)
-        while h < min(until, hour.start):
-            wanted.add(h)
+        while h < min(end, until):
+            if h != own.start:
+                wanted.add(h)
             h += ONE_HOUR
 
     for _park_id, tz_name, hour_number, count in db.query_all(conn, sql["late_ride_hours"], params):

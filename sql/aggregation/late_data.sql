@@ -1,5 +1,5 @@
--- Late snapshots: rows written since the last scheduled run whose recorded_at lies in an earlier
--- hour (plugins/themepark_hourly/late_data.py). Each read is a primary-key range of the rows
+-- Late snapshots: rows written since the last search whose recorded_at lies in an hour already
+-- aggregated (plugins/themepark_hourly/late_data.py). Each read is a primary-key range of the rows
 -- written since the mark, so its cost follows what was written, not the window searched.
 -- Hours are counted as FLOOR(UNIX_TIMESTAMP(t) / 3600): the session runs at time_zone '+00:00'.
 
@@ -11,7 +11,8 @@ SELECT (SELECT COALESCE(MAX(snapshot_id), 0) FROM ride_status_snapshots),
        (SELECT COALESCE(MAX(snapshot_id), 0) FROM park_activity_snapshots);
 
 -- name: late_ride_hours
--- Per park and hour: how many of the new ride snapshots were recorded before H. The ride's park
+-- Per park and hour: how many of the new ride snapshots were recorded before the end
+-- of the latest settled hour). The ride's park
 -- decides which later hours of the same park-local day depend on them; NULL when the ride or
 -- its park is unknown (that hour is then re-aggregated, and refuses itself by name).
 SELECT r.park_id, p.timezone, FLOOR(UNIX_TIMESTAMP(s.recorded_at) / 3600) AS hour_number, COUNT(*)
@@ -19,7 +20,7 @@ FROM ride_status_snapshots s
 LEFT JOIN rides r ON r.ride_id = s.ride_id
 LEFT JOIN parks p ON p.park_id = r.park_id
 WHERE s.snapshot_id > %(ride_mark)s AND s.snapshot_id <= %(ride_newest)s
-  AND s.recorded_at < %(hour_start)s
+  AND s.recorded_at < %(until)s
 GROUP BY r.park_id, p.timezone, hour_number;
 
 -- name: late_park_hours
@@ -30,7 +31,7 @@ SELECT FLOOR(UNIX_TIMESTAMP(s.recorded_at - INTERVAL 90 SECOND) / 3600) AS first
        COUNT(*)
 FROM park_activity_snapshots s
 WHERE s.snapshot_id > %(park_mark)s AND s.snapshot_id <= %(park_newest)s
-  AND s.recorded_at < %(hour_start)s + INTERVAL 90 SECOND
+  AND s.recorded_at < %(until)s + INTERVAL 90 SECOND
 GROUP BY first_hour, last_hour;
 
 -- name: advance_mark
