@@ -5,8 +5,9 @@
 #   scripts/create-db-users.sh --database themepark --dag-user themepark_dag --dag-password 'xxx' \
 #       --migrate-user themepark_migrate --migrate-password 'yyy' | mariadb -uroot
 #
-# dag user      (AIRFLOW_CONN_THEMEPARK_DB): reads the source tables, writes the hourly tables and
-#               aggregation_log, creates temporary staging tables. No DDL.
+# dag user      (AIRFLOW_CONN_THEMEPARK_DB): reads the source tables, writes the hourly tables,
+#               aggregation_log and the late-data search's marks, creates temporary staging
+#               tables. No DDL.
 # migrate user  (THEMEPARK_MIGRATE_CONN_ID, optional): DDL on the database, for the migrate task.
 # --host limits where they may connect from (default '%'). Works on MariaDB 10.6+ and MySQL 8.0+.
 # The dag user's grants name tables that migrations create, which must exist first: run the
@@ -56,6 +57,7 @@ GRANT SELECT ON \`$database\`.park_activity_snapshots TO '$dag_user'@'$host';
 GRANT SELECT, INSERT, UPDATE, DELETE ON \`$database\`.ride_hourly_stats TO '$dag_user'@'$host';
 GRANT SELECT, INSERT, UPDATE, DELETE ON \`$database\`.park_hourly_stats TO '$dag_user'@'$host';
 GRANT SELECT, INSERT, UPDATE ON \`$database\`.aggregation_log TO '$dag_user'@'$host';
+GRANT SELECT, INSERT, UPDATE ON \`$database\`.themepark_late_data_marks TO '$dag_user'@'$host';
 GRANT SELECT ON \`$database\`.themepark_schema_migrations TO '$dag_user'@'$host';
 GRANT CREATE TEMPORARY TABLES ON \`$database\`.* TO '$dag_user'@'$host';
 SQL

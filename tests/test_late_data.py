@@ -137,7 +137,7 @@ def test_late_snapshots_redo_exactly_the_hours_they_change_and_those_hours_match
 
     # The marks moved: a search right after finds nothing, whatever the window.
     with db.connection() as conn:
-        again = late_data.find(conn, Hour(R + timedelta(hours=1)), R + timedelta(hours=2), timedelta(hours=48))
+        again = late_data.find(conn, Hour(R + timedelta(hours=1)), timedelta(hours=48))
     assert (again.hours, again.late_snapshots, again.outside_window) == ([], 0, 0)
 
 
@@ -151,9 +151,9 @@ def test_a_backfill_or_manual_run_does_not_search_unless_asked(airflow_db, migra
     assert late_ti.xcom_pull(task_ids="late_data")["searched"] is False
 
 
-def _search(own: datetime, until: datetime, newest=None) -> late_data.LateHours:
+def _search(own: datetime, newest=None) -> late_data.LateHours:
     with db.connection() as conn:
-        found = late_data.find(conn, Hour(own), until, timedelta(hours=48), newest)
+        found = late_data.find(conn, Hour(own), timedelta(hours=48), newest)
         late_data.advance_marks(conn, found)
     return found
 
@@ -162,20 +162,21 @@ def test_a_run_of_an_older_hour_still_finds_late_rows_of_newer_hours(migrated):
     # A cleared run of an old hour, or catch-up runs ending out of order, search after a newer
     # hour's run: rows late for hours after their own must not be passed over.
     _tracker_days(migrated)
-    assert _search(R, R + timedelta(hours=1)).first_search
+    aggregate(migrated, _hour_text(R))  # the latest hour aggregated so far
+    assert _search(R).first_search
     Tracker().snap(20, "2025-07-05 11:30:00", "OPERATING", 5).write(migrated)  # Paris, day ends 22:00 UTC
-    found = _search(datetime(2025, 7, 5, 6, tzinfo=UTC), R + timedelta(hours=1))
+    found = _search(datetime(2025, 7, 5, 6, tzinfo=UTC))
     assert [h.start for h in found.hours] == hours(5, 11, 12, 13, 14, 15, 16)
-    assert _search(R + timedelta(hours=1), R + timedelta(hours=2)).hours == []  # seen once
+    assert _search(R + timedelta(hours=1)).hours == []  # seen once
 
 
 def test_a_row_of_the_own_hour_written_after_the_run_began_is_left_to_the_next_run(migrated):
     _tracker_days(migrated)
-    assert _search(R - timedelta(hours=1), R).first_search
+    assert _search(R - timedelta(hours=1)).first_search
     with db.connection() as conn:
         newest = late_data.newest_ids(conn)  # what the run's `migrate` task read
     # Written after the run's aggregation of R read its snapshots: neither it nor R's search may take it.
     Tracker().snap(20, "2025-07-05 16:40:00", "DOWN", 5).write(migrated)
-    assert _search(R, R + timedelta(hours=1), newest).hours == []
-    found = _search(R + timedelta(hours=1), R + timedelta(hours=2))
+    assert _search(R, newest).hours == []
+    found = _search(R + timedelta(hours=1))
     assert [h.start for h in found.hours] == [R]  # the next run redoes R

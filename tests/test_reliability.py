@@ -218,9 +218,17 @@ def test_least_privilege_users_run_the_dag_and_no_credential_reaches_a_log(dag, 
         )
         monkeypatch.setenv("THEMEPARK_MIGRATE_CONN_ID", "themepark_migrate")
 
-        run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 15, tz="UTC"))
+        # As a scheduled run does, the run also searches for late data (the dag user keeps its marks).
+        # A DAG object of its own: dag.test() merges a run's conf into the in-process DAG's params.
+        from airflow.dag_processing.dagbag import DagBag
+
+        own_dag = DagBag(dag_folder=str(REPO / "dags")).get_dag("themepark_hourly_aggregation")
+        run = own_dag.test(
+            logical_date=pendulum.datetime(2025, 7, 4, 15, tz="UTC"), run_conf={"reaggregate_late_data": True}
+        )
         assert str(run.state) == "success"
         assert_matches_reference(migrated, H)
+        assert migrated.query("SELECT COUNT(*) FROM themepark_late_data_marks") == [(2,)]
         with db.connection() as conn, pytest.raises(Exception) as denied:
             db.query_all(conn, "CREATE TABLE not_allowed (x INT)")
         assert db.error_code(denied.value) == 1142  # the dag user has no DDL

@@ -23,6 +23,9 @@ ERROR_XCOM_KEY = "error"
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+NOT_ALLOWED = {1044, 1045, 1049, 1142, 1143}
+
+
 def is_permanent(exc: BaseException) -> bool:
     """Whether retrying the task cannot help: the input, the hour or a setting is wrong.
 
@@ -36,6 +39,9 @@ def is_permanent(exc: BaseException) -> bool:
         checks.ChecksFailed,
     )
     if isinstance(exc, permanent):
+        return True
+    # Access denied, unknown database: the deployment's settings, not the moment.
+    if db.error_code(exc) in NOT_ALLOWED or db.error_code(exc.__cause__) in NOT_ALLOWED:
         return True
     if isinstance(exc, migrations.MigrationError):
         cause = db.error_code(exc.__cause__) if exc.__cause__ is not None else None
@@ -196,11 +202,10 @@ def reaggregate_late_data(context: Mapping[str, Any]) -> dict[str, Any]:
     window = config.late_data_window()
     run_id = context["dag_run"].run_id
     migrated = context["ti"].xcom_pull(task_ids="migrate") or {}
-    until = max(hours.last_settled_hour(_now(), config.settle()).end, resolved.hour.end)
     redone: list[str] = []
     failed: list[str] = []
     with db.connection() as conn:
-        found = late_data.find(conn, resolved.hour, until, window, migrated.get("newest_snapshot_ids"))
+        found = late_data.find(conn, resolved.hour, window, migrated.get("newest_snapshot_ids"))
         if found.first_search:
             log.info("late_data: first search: snapshots up to ids %s count as seen", found.newest)
         elif found.outside_window:

@@ -72,19 +72,23 @@ def newest_ids(conn: Any) -> dict[str, int]:
     return {RIDES: ride_newest, PARKS: park_newest}
 
 
-def find(conn: Any, own: Hour, until: datetime, window: timedelta, newest: dict[str, int] | None = None) -> LateHours:
-    """Hours before ``until`` (and within ``window`` of it) that snapshots written since the mark change.
+def find(conn: Any, own: Hour, window: timedelta, newest: dict[str, int] | None = None) -> LateHours:
+    """Aggregated hours (within ``window`` of the latest) that snapshots written since the mark change.
 
     ``own`` is the run's own hour, aggregated by the run itself: never one of them. ``newest`` are
     the ids read before the run's own aggregation started (the `migrate` task): rows written
     after are left to the next search, so a row of the own hour is either read by the run's
-    aggregation or found by the next run, never skipped. ``until`` is the end of the latest
-    settled hour: every hour before it has been (or is being) aggregated, so a run of an old hour,
-    cleared and re-run, still redoes later hours that changed.
+    aggregation or found by the next run, never skipped. The hours searched end with the latest
+    hour aggregated so far (or the own hour): only an hour with rows can hold stale ones, and a
+    run of an old hour, cleared and re-run, still redoes later hours that changed.
     """
     sql = named_statements(LATE_SQL)
     marks = {str(name): int(mark) for name, mark in db.query_all(conn, sql["marks"])}
+    latest = db.query_one(conn, sql["latest_aggregated_hour"])[0]
     conn.rollback()
+    # The window ends with the own hour, or with the latest hour aggregated when that is later.
+    anchor = own.start if latest is None else max(own.start, latest.replace(tzinfo=UTC))
+    until = anchor + ONE_HOUR
     if newest is None:
         newest = newest_ids(conn)
     found = LateHours(marks=marks, newest=dict(newest), first_search=not marks)
@@ -97,7 +101,7 @@ def find(conn: Any, own: Hour, until: datetime, window: timedelta, newest: dict[
         "park_mark": marks.get(PARKS, 0),
         "park_newest": newest[PARKS],
     }
-    window_start = until - window
+    window_start = anchor - window
     wanted: set[datetime] = set()
 
     def take(start: datetime, count: int, end: datetime) -> None:

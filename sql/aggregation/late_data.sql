@@ -6,13 +6,17 @@
 -- name: marks
 SELECT table_name, last_snapshot_id FROM themepark_late_data_marks;
 
+-- name: latest_aggregated_hour
+-- One dive into the primary key (hour_start_utc, ride_id).
+SELECT MAX(hour_start_utc) FROM ride_hourly_stats;
+
 -- name: newest_ids
 SELECT (SELECT COALESCE(MAX(snapshot_id), 0) FROM ride_status_snapshots),
        (SELECT COALESCE(MAX(snapshot_id), 0) FROM park_activity_snapshots);
 
 -- name: late_ride_hours
--- Per park and hour: how many of the new ride snapshots were recorded before the end
--- of the latest settled hour). The ride's park
+-- Per park and hour: how many of the new ride snapshots were recorded before the end of the
+-- latest aggregated hour. The ride's park
 -- decides which later hours of the same park-local day depend on them; NULL when the ride or
 -- its park is unknown (that hour is then re-aggregated, and refuses itself by name).
 SELECT r.park_id, p.timezone, FLOOR(UNIX_TIMESTAMP(s.recorded_at) / 3600) AS hour_number, COUNT(*)
