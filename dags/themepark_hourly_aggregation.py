@@ -85,20 +85,20 @@ with DAG(
 
         return airflow_tasks.aggregate_parks(context)
 
-    # No retries: a failed check is an answer about the rows, not a transient error.
-    @task(task_id="check", retries=0)
+    # A failed check fails at once (an answer about the rows); a lost connection is retried.
+    @task(task_id="check")
     def check(**context):
         from themepark_hourly import airflow_tasks
 
         return airflow_tasks.check_hour(context)
 
-    # A successful run ends with an event on this asset for each hour it wrote (see config).
     @task(task_id="late_data")
     def late_data(**context):
         from themepark_hourly import airflow_tasks
 
         return airflow_tasks.reaggregate_late_data(context)
 
+    # A successful run ends with an event on this asset for each hour it wrote (see config).
     @task(task_id="log", trigger_rule=TriggerRule.ALL_DONE, outlets=[Asset(config.HOURLY_STATS_ASSET)])
     def log(**context):
         from themepark_hourly import airflow_tasks

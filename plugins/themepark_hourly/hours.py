@@ -147,7 +147,8 @@ def check_settled(hour: Hour, settle: timedelta, now: datetime) -> None:
         raise HourNotSettled(
             f"hour {hour} has not settled yet: its snapshots may still be arriving until "
             f"{ready:%Y-%m-%d %H:%M:%S} UTC (its end + {_minutes(settle)}, THEMEPARK_SETTLE_MINUTES). "
-            f"Run it after then; the scheduler creates its run then by itself."
+            f"This run keeps the hour's logical date, so the scheduler will not create another run "
+            f"of it: clear this run after then."
         )
 
 

@@ -2,8 +2,8 @@
 -- SQLColumnCheckOperator / SQLTableCheckOperator (plugins/themepark_hourly/checks.py). Each
 -- section is a boolean SQL expression over the rows of the named table that lie in the hour
 -- (the operator's partition clause); it must be true. Aggregates make each check one row even
--- when the hour has no rows. {{ hour_start }} and {{ hour_end }} are Jinja, rendered by Airflow
--- from the XCom of aggregate_rides: naive UTC strings, read by a session at time_zone '+00:00'.
+-- when the hour has no rows. {{ hour_start }} and {{ hour_end }} are replaced by checks.py with the
+-- hour's bounds (naive UTC strings made by the package, read by a session at time_zone '+00:00').
 
 -- name: ride_snapshots_add_up
 -- On ride_hourly_stats: the ride rows' snapshot counts add up to the hour's distinct ride
