@@ -391,6 +391,8 @@ def measure_late_search(conn: Any, m: Measurement, reps: int) -> None:
     sql = named_statements(SQL_FILE)
     hour = Hour(datetime.fromisoformat(m.hour_start_utc))
     params = {"rows": m.ride_snapshots_read, "park_rows": m.park_snapshots_read}
+    with db.transaction(conn) as cur:
+        cur.execute(sql["forget_later_hours"], hour.db_params())
     samples = []
     for _ in range(reps + 1):  # the first round warms the pages, untimed
         with db.transaction(conn) as cur:
@@ -441,11 +443,11 @@ def targets(results: list[Measurement]) -> list[tuple[str, float | None, str, bo
         add(f"ours / floor, tracker 30 days, {old}", m and m.ratios["ours_over_floor"], "<= 3", lambda v: v <= 3)
         add("20 days / 1 day of later rows, tracker 30 days, late hour", ratio(("tracker_30d", old), ("tracker_30d", late)),
             "<= 1.3", lambda v: v <= 1.3)
-    for h in (morning, late):
-        m = by.get(("tracker_30d", h))
-        # Within noise of the hour itself: the hour's figures move more than 5% between runs.
-        add(f"late-data search (none late) / ours, tracker 30 days, {h}", m and m.ratios.get("late_search_over_ours"),
-            "<= 0.05", lambda v: v <= 0.05)
+    for (dataset, h), m in sorted(by.items()):
+        # Within the noise of the hour itself, whose time moves +-15% between runs of the bench.
+        if "late_search_over_ours" in m.ratios:
+            add(f"late-data search (none late) / ours, {dataset}, {h}", m.ratios["late_search_over_ours"],
+                "<= 0.10", lambda v: v <= 0.10)
     for m in results:
         if m.baseline_rows_differing is not None:
             add(f"baseline rows differing from the DAG's, {m.dataset}, {m.hour}, {m.condition}",

@@ -268,3 +268,9 @@ ON DUPLICATE KEY UPDATE last_snapshot_id = VALUES(last_snapshot_id);
 INSERT INTO themepark_late_data_marks (table_name, last_snapshot_id)
 SELECT 'park_activity_snapshots', GREATEST(COALESCE(MAX(snapshot_id), 0) - %(park_rows)s, 0) FROM park_activity_snapshots
 ON DUPLICATE KEY UPDATE last_snapshot_id = VALUES(last_snapshot_id);
+
+-- name: forget_later_hours
+-- The late-data search treats rows as late only for hours already aggregated: the hours after
+-- the measured one are forgotten first (the bench's database, its own output), as on a tracker
+-- where the measured hour is the latest the scheduler ran.
+DELETE FROM ride_hourly_stats WHERE hour_start_utc > %(hour_start)s;
