@@ -8,6 +8,7 @@ hours within 90 s of a park snapshot), and every hour of the window is held to t
 
 from __future__ import annotations
 
+import logging
 from datetime import UTC, datetime, timedelta
 
 import pendulum
@@ -82,7 +83,9 @@ def _own_dag():
     return DagBag(dag_folder=str(REPO / "dags")).get_dag("themepark_hourly_aggregation")
 
 
-def test_late_snapshots_redo_exactly_the_hours_they_change_and_those_hours_match_the_reference(airflow_db, migrated):
+def test_late_snapshots_redo_exactly_the_hours_they_change_and_those_hours_match_the_reference(
+    airflow_db, migrated, caplog
+):
     dag = _own_dag()
     _tracker_days(migrated)
     h = FIRST
@@ -109,7 +112,8 @@ def test_late_snapshots_redo_exactly_the_hours_they_change_and_those_hours_match
     before_outside = stored(migrated, _hour_text(outside))
     assert before_outside != expected(migrated, _hour_text(outside))
 
-    run = dag.test(logical_date=pendulum.instance(R), run_conf={"reaggregate_late_data": True})
+    with caplog.at_level(logging.INFO, logger="themepark_hourly.checks"):
+        run = dag.test(logical_date=pendulum.instance(R), run_conf={"reaggregate_late_data": True})
     assert str(run.state) == "success"
     rows = migrated.query(
         "SELECT aggregated_from_ts, status, late_snapshots, triggered_by_run_id, run_id FROM aggregation_log "
@@ -130,6 +134,9 @@ def test_late_snapshots_redo_exactly_the_hours_they_change_and_those_hours_match
         h += timedelta(hours=1)
     # Outside the window nothing was redone: that hour keeps its rows (a backfill fixes it).
     assert stored(migrated, _hour_text(outside)) == before_outside
+    # Each redone hour was checked like a run's own hour.
+    for h in EXPECTED_LATE_HOURS:
+        assert f"check: hour {Hour(h)}: all 5 check groups passed" in caplog.text, h
     late_ti = next(t for t in run.get_task_instances() if t.task_id == "late_data")
     result = late_ti.xcom_pull(task_ids="late_data")
     assert result["outside_window"] == 1 and result["late_snapshots"] == 3

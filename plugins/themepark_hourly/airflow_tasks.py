@@ -230,7 +230,7 @@ def reaggregate_late_data(context: Mapping[str, Any]) -> dict[str, Any]:
             )
         for hour in found.hours:
             try:
-                _redo_hour(conn, hour, minutes, run_id, found.snapshots_by_hour.get(hour.start, 0))
+                _redo_hour(conn, hour, minutes, run_id, found.snapshots_by_hour.get(hour.start, 0), context)
             except aggregation.RefusedHour as exc:
                 # Bad input in an old hour: its failed log row says why; running it again cannot
                 # help until the data is fixed (then a backfill), so it must not fail every run.
@@ -248,7 +248,9 @@ def reaggregate_late_data(context: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
-def _redo_hour(conn: Any, hour: hours.Hour, minutes: int, run_id: str, late_snapshots: int) -> None:
+def _redo_hour(
+    conn: Any, hour: hours.Hour, minutes: int, run_id: str, late_snapshots: int, context: Mapping[str, Any]
+) -> None:
     started = _now()
     entry = functools.partial(
         run_log.RunLogEntry,
@@ -278,14 +280,23 @@ def _redo_hour(conn: Any, hour: hours.Hour, minutes: int, run_id: str, late_snap
             ),
         )
         raise
+    # The redone hour gets the same checks as a run's own hour; a failed check keeps the rows
+    # (as for the own hour) and is recorded in that hour's log row.
+    try:
+        checks.run(hour, config.conn_id(), context)
+        status, error = "success", None
+    except checks.ChecksFailed as exc:
+        log.error("late_data: %s", exc)
+        status, error = "failed", f"check failed: ChecksFailed: {exc}"
     run_log.write(
         conn,
         entry(
             completed_at=_now(),
-            status="success",
-            error_message=None,
+            status=status,
+            error_message=error,
             parks_processed=parks.parks_written,
             rides_processed=rides.rides_written,
+            failed_task="check" if error else None,
         ),
     )
     log.info(
