@@ -118,11 +118,13 @@ def migrate(context: Mapping[str, Any]) -> dict[str, Any]:
     with db.connection(config.migrate_conn_id()) as conn:
         result = migrations.migrate(conn)
         # Before this run's aggregation reads anything: the late-data search reads up to here.
-        try:
-            newest: dict[str, int] | None = late_data.newest_ids(conn)
-        except Exception as exc:  # noqa: BLE001 - the aggregation tasks report a missing table by name
-            log.warning("migrate: could not read the newest snapshot ids (%s); late_data will read its own", exc)
-            newest = None
+        # Only runs that search need it; the others keep migrate to its one query.
+        newest: dict[str, int] | None = None
+        if _searches_late_data(context):
+            try:
+                newest = late_data.newest_ids(conn)
+            except Exception as exc:  # noqa: BLE001 - the aggregation tasks report a missing table by name
+                log.warning("migrate: could not read the newest snapshot ids (%s); late_data will read its own", exc)
     log.info("migrate: %s", result.summary())
     # The run's first task records when the run's work started, for aggregation_log.started_at:
     # dag_run.start_date is the logical date under `airflow dags test`, and survives clearing.
@@ -190,9 +192,8 @@ def _searches_late_data(context: Mapping[str, Any]) -> bool:
     # old hours does not also move the scheduler's mark.
     dag_run = context["dag_run"]
     params = context.get("params") or {}
-    return str(getattr(dag_run, "run_type", "")) in ("scheduled", "DagRunType.SCHEDULED") or bool(
-        params.get("reaggregate_late_data")
-    )
+    # DagRunType is a str enum: it equals its value.
+    return getattr(dag_run, "run_type", None) == "scheduled" or bool(params.get("reaggregate_late_data"))
 
 
 @_reports_errors("late_data")
@@ -306,10 +307,6 @@ def _redo_hour(
         rides.rides_written,
         parks.parks_written,
     )
-
-
-class RunFailed(RuntimeError):
-    pass
 
 
 def _upstream_outcome(context: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
