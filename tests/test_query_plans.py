@@ -20,7 +20,7 @@ import pytest
 from themepark_devtools import sample_data
 from themepark_hourly import aggregation, db, park_days
 from themepark_hourly.hours import Hour
-from themepark_hourly.sql_files import named_statements, read
+from themepark_hourly.sql_files import read
 
 SNAPSHOT_TABLES = {"ride_status_snapshots": "rss", "park_activity_snapshots": "pas"}
 HOURS = ["2025-07-05 13:00:00", "2025-07-06 02:00:00"]  # morning and late evening in New York
@@ -74,18 +74,18 @@ def _plans(conn, statements: list[tuple[str, str]], params: dict) -> dict[str, l
 @pytest.mark.parametrize("hour", HOURS)
 def test_hot_statements_use_index_ranges_on_snapshot_tables(populated, hour):
     h = Hour.parse(hour)
-    ride_sql = named_statements(aggregation.RIDE_SQL)
-    park_sql = named_statements(aggregation.PARK_SQL)
+    ride_statements = aggregation.task_statements(aggregation.RIDE_SQL, aggregation.RIDE_STATEMENTS)
+    park_statements = aggregation.task_statements(aggregation.PARK_SQL, aggregation.PARK_STATEMENTS)
     with db.connection() as conn:
         # The park statements read the hour's ride rows: write them first.
         aggregation.aggregate_rides(conn, h, 10)
         params = {**h.db_params(), **aggregation.SNAPSHOT_KINDS, "interval_minutes": 10}
-        rows, _bad = park_days.compute(h.start, db.query_all(conn, ride_sql["park_timezones"]))
+        rows, _bad = park_days.compute(h.start, db.query_all(conn, dict(ride_statements)["park_timezones"]))
         params["park_days"] = json.dumps(rows)
         # Every statement in the tasks' order, both ways of finding the latest OPERATING snapshot
         # before the hour included (each sets the same column).
-        plans = _plans(conn, [(n, ride_sql[n]) for n in aggregation.RIDE_STATEMENTS], params)
-        park_plans = _plans(conn, [(n, park_sql[n]) for n in aggregation.PARK_STATEMENTS], params)
+        plans = _plans(conn, ride_statements, params)
+        park_plans = _plans(conn, park_statements, params)
         plans.update({f"park {k}": v for k, v in park_plans.items()})
     snapshot_reads = {
         name: [(row["table"], row["type"], row["key"]) for row in rows if _snapshot_alias(str(row["table"]))]
@@ -95,8 +95,8 @@ def test_hot_statements_use_index_ranges_on_snapshot_tables(populated, hour):
     assert [row["Extra"] for row in plans.pop("newest_snapshot")] == ["Select tables optimized away"]
     snapshot_reads.pop("newest_snapshot")
     # Every statement that names a snapshot table reads it in the plan, and none reads it whole.
-    lookups = ("last_open_recent", "settle_last_open", "last_legacy_open", "last_down")
-    assert {"fill_park_cell", "fill_snap", "fill_last_open", *lookups, "park stage"} <= set(snapshot_reads)
+    lookups = ("last_open_recent", "last_legacy_open", "last_down")
+    assert {"fill_park_snap", "fill_snap", "fill_last_open", *lookups, "park fill_park_snap"} <= set(snapshot_reads)
     assert all(snapshot_reads.values()), snapshot_reads
     whole = {
         name: reads for name, reads in snapshot_reads.items() if any(kind in WHOLE_READS for _t, kind, _k in reads)
@@ -120,7 +120,7 @@ def test_the_check_recognises_a_full_scan(populated):
 
 def test_snapshot_tables_are_always_aliased_for_the_plan_check():
     aliases: dict[str, list[str]] = {table: [] for table in SNAPSHOT_TABLES}
-    for path in (aggregation.RIDE_SQL, aggregation.PARK_SQL):
+    for path in (aggregation.RIDE_SQL, aggregation.PARK_SQL, aggregation.PARK_SNAPSHOTS_SQL):
         text = re.sub(r"--[^\n]*", "", read(path))
         for table in SNAPSHOT_TABLES:
             aliases[table] += re.findall(rf"\b{table}\s+(?:AS\s+)?(\w+)", text, flags=re.IGNORECASE)

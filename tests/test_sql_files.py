@@ -62,5 +62,9 @@ def test_named_statements_reject_two_statements(tmp_path, monkeypatch):
 def test_each_file_lists_its_statements_in_the_order_the_task_runs_them():
     from themepark_hourly import aggregation
 
-    for path, order in ((aggregation.RIDE_SQL, aggregation.RIDE_STATEMENTS), (aggregation.PARK_SQL, aggregation.PARK_STATEMENTS)):
+    for path, order in (
+        (aggregation.PARK_SNAPSHOTS_SQL, aggregation.STAGE_PARK_SNAPSHOTS),
+        (aggregation.RIDE_SQL, aggregation.RIDE_STATEMENTS),
+        (aggregation.PARK_SQL, aggregation.PARK_STATEMENTS),
+    ):
         assert list(named_statements(path)) == list(order), path

@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 
 RIDE_SQL = "aggregation/ride_hourly_stats.sql"
 PARK_SQL = "aggregation/park_hourly_stats.sql"
+PARK_SNAPSHOTS_SQL = "aggregation/park_snapshots.sql"
 # The kinds of a ride snapshot in RIDE_SQL's staging table, bound by these names: a small integer
 # is the cheapest thing to compare once per snapshot.
 SNAPSHOT_KINDS = {"kind_neither": 0, "kind_open": 1, "kind_down": 2, "kind_closed": 3}
@@ -38,9 +39,11 @@ LAST_OPEN_ANY_HOUR = ("create_last_open", "fill_last_open", "last_open_from_scan
 # an hour starts minutes after it ends, so it always takes the per-ride dives.
 RECENT_DATA_AFTER = timedelta(hours=1)
 # The statements of each file in the order the task runs them, which is also their order in the
-# file (tests/test_sql_files.py holds the files to it). Rides: the park days, staging the hour,
+# file (tests/test_sql_files.py holds the files to it). Both tasks first stage the park snapshots
+# around the hour, one per park and second. Rides: the park days, staging the hour,
 # its check, the look-ups into the day before H (one of the two ways, picked by newest_snapshot),
 # the down counts, the weight check, the writes. Each task ends by dropping its staging tables.
+STAGE_PARK_SNAPSHOTS = ("drop_park_snap", "create_park_snap", "fill_park_snap")
 RIDE_STATEMENTS = (
     "park_timezones",
     "heap_limit",
@@ -57,7 +60,6 @@ RIDE_STATEMENTS = (
     "newest_snapshot",
     *LAST_OPEN_RECENT,
     *LAST_OPEN_ANY_HOUR,
-    "settle_last_open",
     "last_legacy_open",
     "open_or_known",
     "last_down",
@@ -112,6 +114,21 @@ class ParkResult:
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
+
+
+def task_statements(task_sql: str, task_order: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(name, statement) in the order a task runs them: the park snapshots staged, then its own."""
+    staged = named_statements(PARK_SNAPSHOTS_SQL)
+    own = named_statements(task_sql)
+    if clash := set(staged) & set(own):
+        raise ValueError(f"{task_sql} reuses statement names of {PARK_SNAPSHOTS_SQL}: {sorted(clash)}")
+    return [(n, staged[n]) for n in STAGE_PARK_SNAPSHOTS] + [(n, own[n]) for n in task_order]
+
+
+def _drop_staging(cur: Any, statements: list[tuple[str, str]], params: dict[str, Any]) -> None:
+    for name, statement in statements:
+        if name in ("drop_staging", "drop_park_snap"):
+            cur.execute(statement, params)
 
 
 def hour_lock_name(schema: str, hour: Hour) -> str:
@@ -197,16 +214,16 @@ def last_open_statements(hour: Hour, newest_snapshot: datetime | None) -> tuple[
 def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
     """Replace ride_hourly_stats for ``hour``; return what was read and written."""
     config.check_snapshot_interval(interval_minutes)
-    sql = named_statements(RIDE_SQL)
+    statements = task_statements(RIDE_SQL, RIDE_STATEMENTS)
 
     def work(cur: Any) -> RideResult:
         params: dict[str, Any] = {**hour.db_params(), **SNAPSHOT_KINDS, "interval_minutes": interval_minutes}
         bad_zones: list[park_days.BadTimezone] = []
         not_taken: tuple[str, ...] = ()
-        for name in RIDE_STATEMENTS:
+        for name, statement in statements:
             if name in not_taken:
                 continue
-            cur.execute(sql[name], params)
+            cur.execute(statement, params)
             if name == "park_timezones":
                 rows, bad_zones = park_days.compute(hour.start, list(cur.fetchall()))
                 params["park_days"] = json.dumps(rows)
@@ -223,7 +240,7 @@ def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
                 removed = cur.rowcount
             elif name == "totals":
                 written, snapshots, down, operated = cur.fetchone()
-        cur.execute(sql["drop_staging"], params)
+        _drop_staging(cur, statements, params)
         return RideResult(int(written), int(removed), int(snapshots), int(down), int(operated))
 
     return _with_retries(conn, hour, "ride_hourly_stats", work)
@@ -231,12 +248,12 @@ def aggregate_rides(conn: Any, hour: Hour, interval_minutes: int) -> RideResult:
 
 def aggregate_parks(conn: Any, hour: Hour) -> ParkResult:
     """Replace park_hourly_stats for ``hour`` from its park snapshots and ride rows."""
-    sql = named_statements(PARK_SQL)
+    statements = task_statements(PARK_SQL, PARK_STATEMENTS)
     params: dict[str, Any] = hour.db_params()
 
     def work(cur: Any) -> ParkResult:
-        for name in PARK_STATEMENTS:
-            cur.execute(sql[name], params)
+        for name, statement in statements:
+            cur.execute(statement, params)
             if name == "bad_weights" and (bad := list(cur.fetchall())):
                 raise RefusedHour(_describe_bad_weights(hour, bad, "park_hourly_stats"))
             elif name == "delete_stale":
@@ -245,7 +262,7 @@ def aggregate_parks(conn: Any, hour: Hour) -> ParkResult:
                 missing = [int(r[0]) for r in cur.fetchall()]
             elif name == "totals":
                 written, snapshots = cur.fetchone()
-        cur.execute(sql["drop_staging"], params)
+        _drop_staging(cur, statements, params)
         return ParkResult(int(written), int(removed), int(snapshots), missing)
 
     return _with_retries(conn, hour, "park_hourly_stats", work)

@@ -1,7 +1,8 @@
 -- Park statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s), from the park snapshots
 -- of H and the ride rows that ride_hourly_stats.sql wrote for H (docs/DOMAIN.md). Run in the
 -- order they appear here (aggregation.PARK_STATEMENTS, held to this file by
--- tests/test_sql_files.py), in one READ COMMITTED transaction, with its checks between them.
+-- tests/test_sql_files.py), after park_snapshots.sql, in one READ COMMITTED transaction, with its
+-- checks between them.
 
 -- name: drop_staging
 DROP TEMPORARY TABLE IF EXISTS tmp_ride_weight, tmp_park_hour;
@@ -58,7 +59,8 @@ CREATE TEMPORARY TABLE tmp_park_hour (
 -- name: stage
 -- Shame score, downtime and weight are summed over the same rides: those that operated today
 -- (ride_operated = 1, tmp_ride_weight), using their stored, rounded downtime_hours.
--- Duplicate park snapshots at the same recorded_at count once (the highest snapshot_id wins).
+-- The park's own figures come from its snapshots in H, staged by park_snapshots.sql (one per
+-- park and second: the last written).
 INSERT INTO tmp_park_hour (park_id, shame_score, avg_wait_time_minutes, rides_operating,
                            rides_down, total_downtime_hours, weighted_downtime_hours,
                            effective_park_weight, snapshot_count, park_was_open)
@@ -78,24 +80,19 @@ SELECT
     ps.park_was_open
 FROM (
     SELECT
-        pas.park_id,
+        tps.park_id,
         COUNT(*) AS snapshot_count,
-        MAX(CASE WHEN pas.park_appears_open = 1 THEN 1 ELSE 0 END) AS park_was_open,
-        ROUND(AVG(CASE WHEN pas.park_appears_open = 1
-                       THEN CAST(pas.avg_wait_time AS DECIMAL(20,6)) END), 2) AS avg_wait_time_minutes,
-        ROUND(AVG(CASE WHEN pas.park_appears_open = 1
-                       THEN CAST(pas.rides_open AS DECIMAL(20,6)) END)) AS rides_operating,
-        ROUND(AVG(CASE WHEN pas.park_appears_open = 1
-                       THEN CAST(pas.rides_closed AS DECIMAL(20,6)) END)) AS rides_down
-    FROM park_activity_snapshots pas
-    WHERE pas.recorded_at >= %(hour_start)s
-      AND pas.recorded_at < %(hour_end)s
-      AND NOT EXISTS (
-          SELECT 1 FROM park_activity_snapshots pas2
-          WHERE pas2.park_id = pas.park_id
-            AND pas2.recorded_at = pas.recorded_at
-            AND pas2.snapshot_id > pas.snapshot_id)
-    GROUP BY pas.park_id
+        MAX(CASE WHEN tps.park_appears_open = 1 THEN 1 ELSE 0 END) AS park_was_open,
+        ROUND(AVG(CASE WHEN tps.park_appears_open = 1
+                       THEN CAST(tps.avg_wait_time AS DECIMAL(20,6)) END), 2) AS avg_wait_time_minutes,
+        ROUND(AVG(CASE WHEN tps.park_appears_open = 1
+                       THEN CAST(tps.rides_open AS DECIMAL(20,6)) END)) AS rides_operating,
+        ROUND(AVG(CASE WHEN tps.park_appears_open = 1
+                       THEN CAST(tps.rides_closed AS DECIMAL(20,6)) END)) AS rides_down
+    FROM tmp_park_snap tps
+    WHERE tps.recorded_at >= %(hour_start)s
+      AND tps.recorded_at < %(hour_end)s
+    GROUP BY tps.park_id
 ) AS ps
 LEFT JOIN (
     SELECT
