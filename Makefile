@@ -38,7 +38,7 @@ help:
 setup: $(STAMP)
 
 $(STAMP): requirements.txt constraints.txt
-	scripts/system-deps.sh build
+	PYTHON="$(PYTHON)" scripts/system-deps.sh build
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -c constraints.txt
 	touch $@
@@ -58,7 +58,8 @@ dags-test: setup db-start
 
 # 200 consecutive hours in one process at a tenth of the tracker's size (420 rides), in its own
 # database on the private server: connections and memory must stay flat.
-soak: setup db-start
+soak: setup
+	scripts/localdb.sh start >/dev/null
 	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) -e "CREATE DATABASE IF NOT EXISTS themepark_soak"
 	AIRFLOW_CONN_THEMEPARK_DB="$(LOCALDB_URL)/themepark_soak" $(BIN)/python -m themepark_devtools.soak --hours 200
 
@@ -88,7 +89,8 @@ db-start:
 db-stop:
 	scripts/localdb.sh stop
 
-db-shell: db-start
+db-shell:
+	scripts/localdb.sh start >/dev/null
 	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) --init-command="SET time_zone='+00:00'" $(DEMO_DB)
 
 # Tests create and drop databases of their own on THEMEPARK_TEST_SERVER (a server URL with a

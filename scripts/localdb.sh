@@ -41,7 +41,8 @@ start() {
   fi
   if answers; then
     echo "localdb: port $port is taken by a server this project did not start;" \
-      "set THEMEPARK_LOCALDB_PORT to a free port, or point AIRFLOW_CONN_THEMEPARK_DB at that server" >&2
+      "pick a free port (make LOCALDB_PORT=N, or THEMEPARK_LOCALDB_PORT=N for this script alone)," \
+      "or use that server: AIRFLOW_CONN_THEMEPARK_DB for the demo, THEMEPARK_TEST_SERVER for make test" >&2
     exit 1
   fi
   "$root/scripts/system-deps.sh" server

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs the Debian/Ubuntu packages the project needs, only when they are missing:
-#   build   pkg-config + MariaDB client headers, so pip can compile mysqlclient
+#   build   venv and the headers of $PYTHON (Debian ships them apart from the interpreter),
+#           pkg-config + MariaDB client headers + gcc, so pip can compile mysqlclient
 #   server  mariadb-server + client, for the private local database (scripts/localdb.sh)
 #   pgserver  PostgreSQL server binaries (initdb, postgres), for Airflow's metadata database in the
-#             end-to-end suite (tests/e2e/airflow_stack.py starts a private server of its own)
+#             end-to-end suite (devtools/themepark_devtools/airflow_stack.py starts a private server of its own)
 # Usage: scripts/system-deps.sh build|server|pgserver|all
 set -euo pipefail
 
@@ -11,6 +12,11 @@ want=${1:-all}
 missing=()
 
 need_build() {
+  local py=${PYTHON:-python3}
+  if command -v "$py" >/dev/null 2>&1; then
+    "$py" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
+    [ -f "$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || missing+=(python3-dev)
+  fi
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   if ! pkg-config --exists libmariadb 2>/dev/null && ! pkg-config --exists mysqlclient 2>/dev/null; then
     missing+=(libmariadb-dev)
