@@ -38,9 +38,9 @@ FROM JSON_TABLE(%(park_days)s, '$[*]' COLUMNS (
 -- name: create_park_cell
 -- Which park snapshot is "nearest, at most 90 s away" for any instant of H, precomputed per park:
 -- each park snapshot owns the seconds closer to it than to its neighbours (a tie goes to the
--- earlier one; at the same instant the highest snapshot_id wins), clipped to +-90 s. Seconds are
--- counted from the hour's start. A ride snapshot then finds its park's state with one join
--- instead of a nearest-neighbour search per snapshot.
+-- earlier one; one snapshot per park and second, the last written: park_snapshots.sql), clipped
+-- to +-90 s. Seconds are counted from the hour's start. A ride snapshot then finds its park's
+-- state with one join instead of a nearest-neighbour search per snapshot.
 CREATE TEMPORARY TABLE tmp_park_cell (
     park_id INT NOT NULL,
     lo INT NOT NULL,
