@@ -23,7 +23,7 @@ DEMO_DB := themepark
 # The private server's demo database, unless the user named a tracker database.
 DEMO_CONN = $(if $(AIRFLOW_CONN_THEMEPARK_DB),$(AIRFLOW_CONN_THEMEPARK_DB),$(LOCALDB_URL)/$(DEMO_DB))
 
-.PHONY: help setup demo dags-test soak bench bench-airflow test lint db-start db-stop db-shell lock clean
+.PHONY: help setup demo dags-test soak bench bench-airflow bench-compare test lint db-start db-stop db-shell lock clean
 
 help:
 	@echo "make demo      set everything up and run the DAG on a sample day"
@@ -80,6 +80,14 @@ bench: setup
 # About 3 minutes; results in bench/airflow_results.json. Not part of `make test`.
 bench-airflow: setup
 	$(BIN)/python bench/airflow_bench.py $(BENCH_ARGS)
+
+# Another revision's aggregation against this checkout's, alternately on make bench's data
+# (loaded by make bench first), e.g. make bench-compare BEFORE=main COMPARE_ARGS="--blocks 6".
+bench-compare: setup
+	@test -n "$(BEFORE)" || { echo "usage: make bench-compare BEFORE=<git revision>"; exit 2; }
+	@if [ -z "$$THEMEPARK_BENCH_SERVER" ]; then \
+	  THEMEPARK_LOCALDB_BUFFER_POOL=$(BENCH_BUFFER_POOL) scripts/localdb.sh start >/dev/null; fi
+	$(BIN)/python bench/compare.py --before $(BEFORE) $(COMPARE_ARGS)
 
 db-start:
 	@if [ -n "$$AIRFLOW_CONN_THEMEPARK_DB" ]; then \

@@ -60,3 +60,31 @@ def test_small_bench_agrees_with_its_baseline_and_reuses_its_data(server, monkey
         assert [ok for name, _v, _l, ok in checks if name.startswith("baseline rows differing")] == [True, True]
     finally:
         dbtools.TestDatabase(server, name).drop()
+
+
+def test_bench_compare_runs_each_version_it_is_given_in_turn(server, monkeypatch, tmp_path):
+    # bench/compare.py on a small set: "before" is a copy of this checkout's code and SQL; each
+    # block must run the copy it was pointed at (compare() exits otherwise) and be counted.
+    import shutil
+
+    bench = _bench_module()
+    spec = importlib.util.spec_from_file_location("themepark_bench_compare", REPO / "bench" / "compare.py")
+    compare = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(compare)
+    monkeypatch.setenv("AIRFLOW_CONN_THEMEPARK_DB", "mysql://unused@127.0.0.1/unused")
+    url = server.url_for("x").rsplit("/", 1)[0]
+    name = f"tph_test_bench_{uuid.uuid4().hex[:10]}"
+    before = tmp_path / "before"
+    for part in ("plugins", "devtools", "sql"):
+        shutil.copytree(REPO / part, before / part, ignore=shutil.ignore_patterns("__pycache__"))
+    try:
+        bench.load(url, name, bench.Dataset("small", copies=1, days=2, parks=4, rides_per_park=3), progress=lambda _: None)
+        hours = {label: start.strftime("%Y-%m-%d %H:%M:%S") for label, start in bench.HOURS.items()}
+        result = compare.compare(f"{url}/{name}", before, REPO, hours, blocks=2, reps=2)
+    finally:
+        dbtools.TestDatabase(server, name).drop()
+    assert list(result) == list(hours)
+    for r in result.values():
+        assert r["runs"] == {"before": 4, "after": 4}
+        both = {k: r["rides_ms"][k] + r["parks_ms"][k] for k in ("before", "after")}
+        assert abs(r["both_after_over_before"] - both["after"] / both["before"]) < 0.01

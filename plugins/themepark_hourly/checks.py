@@ -54,11 +54,6 @@ class CheckReport:
         return {"checks_passed": len(self.passed), "checks_failed": self.failed}
 
 
-def _in_hour(column: str, hour: Hour) -> str:
-    p = hour.db_params()
-    return f"{column} >= '{p['hour_start']}' AND {column} < '{p['hour_end']}'"
-
-
 def _expression(text: str, hour: Hour) -> str:
     lines = [line for line in text.splitlines() if not line.lstrip().startswith("--")]
     sql = "\n".join(lines).strip().rstrip(";")
@@ -78,7 +73,7 @@ def operators(hour: Hour, conn_id: str) -> list[Any]:
             task_id=f"values_of_{table}",
             table=table,
             column_mapping=mapping,
-            partition_clause=_in_hour("hour_start_utc", hour),
+            partition_clause=_expression(sections["in_hour_by_hour_start_utc"], hour),
             **common,
         )
         for table, mapping in (("ride_hourly_stats", RIDE_VALUES), ("park_hourly_stats", PARK_VALUES))
@@ -89,7 +84,7 @@ def operators(hour: Hour, conn_id: str) -> list[Any]:
                 task_id=f"consistency_of_{table}",
                 table=table,
                 checks={name: {"check_statement": _expression(sections[name], hour)} for name in names},
-                partition_clause=_in_hour(column, hour),
+                partition_clause=_expression(sections[f"in_hour_by_{column}"], hour),
                 **common,
             )
         )

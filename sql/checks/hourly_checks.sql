@@ -5,6 +5,14 @@
 -- when the hour has no rows. {{ hour_start }} and {{ hour_end }} are replaced by checks.py with the
 -- hour's bounds (naive UTC strings made by the package, read by a session at time_zone '+00:00').
 
+-- The operators' partition clauses: the rows of the hour, by the column that places a row in it.
+
+-- name: in_hour_by_hour_start_utc
+hour_start_utc >= '{{ hour_start }}' AND hour_start_utc < '{{ hour_end }}'
+
+-- name: in_hour_by_recorded_at
+recorded_at >= '{{ hour_start }}' AND recorded_at < '{{ hour_end }}'
+
 -- name: ride_snapshots_add_up
 -- On ride_hourly_stats: the ride rows' snapshot counts add up to the hour's distinct ride
 -- snapshots (a duplicate, same ride and second, counts once).
