@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import statistics
 import subprocess
 import sys
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     hours = {label: start.strftime("%Y-%m-%d %H:%M:%S") for label, start in hours.items()}
     rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.before],
                          capture_output=True, text=True, check=True).stdout.strip()
+    # A kill (make interrupted, a CI timeout) unwinds like Ctrl-C, so the worktree is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         old = Path(tmp) / "before"
         subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(old), rev], check=True)
