@@ -121,11 +121,26 @@ def test_scheduled_runs_are_named_after_their_hour_whatever_the_settle_delay():
     assert manual == "manual__2025-12-08T14:05:00+00:00"
 
 
-def test_manual_runs_get_the_hour_of_their_logical_date():
+def test_manual_runs_get_the_hour_of_their_logical_date(now):
+    now["now"] = at(16)
     tt = SettledHourlyTimetable(SETTLE)
     assert tuple(tt.infer_manual_data_interval(run_after=at(14))) == (at(14), at(15))
     assert tuple(tt.infer_manual_data_interval(run_after=at(15, 20))) == (at(14), at(15))
     assert tuple(tt.infer_manual_data_interval(run_after=at(15, 3))) == (at(13), at(14))
+
+
+def test_a_manual_run_of_an_hour_that_has_not_settled_is_refused_before_it_exists(now):
+    # 15:03: the 14:00 hour settles at 15:05. Airflow asks the timetable before creating a manual
+    # run; a ValueError there is the REST API's 400 and `airflow dags test`'s error.
+    tt = SettledHourlyTimetable(SETTLE)
+    settles = {at(14): "15:05", at(15): "16:05", at(16, 30): "16:05"}  # just ended, under way, future
+    for logical, when in settles.items():
+        with pytest.raises(ValueError, match=r"has not settled yet.*No run was created") as refused:
+            tt.infer_manual_data_interval(run_after=logical)
+        assert type(refused.value).__name__ == "HourNotSettled"
+        assert f"until 2025-12-08 {when}:00 UTC" in str(refused.value)
+    now["now"] = at(15, 5)  # settled to the second
+    assert tuple(tt.infer_manual_data_interval(run_after=at(14))) == (at(14), at(15))
 
 
 def test_serialisation_round_trip_keeps_every_argument():

@@ -140,15 +140,33 @@ def _interval_note(hour: Hour, start: datetime | None, end: datetime | None) -> 
     return f"; the run's data interval {start.isoformat()} to {end.isoformat()} is not that hour and is ignored"
 
 
-def check_settled(hour: Hour, settle: timedelta, now: datetime) -> None:
-    """Refuse an hour whose data may still be arriving, saying when it will have settled."""
-    ready = hour.settled_at(settle)
-    if to_utc(now) < ready:
+def _not_settled(hour: Hour, settle: timedelta) -> str:
+    return (
+        f"hour {hour} has not settled yet: its snapshots may still be arriving until "
+        f"{hour.settled_at(settle):%Y-%m-%d %H:%M:%S} UTC (its end + {_minutes(settle)}, THEMEPARK_SETTLE_MINUTES)"
+    )
+
+
+def check_not_too_early(hour: Hour, settle: timedelta, now: datetime) -> None:
+    """Refuse to create a run of an hour that has not settled (the timetable, before the run exists)."""
+    if to_utc(now) < hour.settled_at(settle):
         raise HourNotSettled(
-            f"hour {hour} has not settled yet: its snapshots may still be arriving until "
-            f"{ready:%Y-%m-%d %H:%M:%S} UTC (its end + {_minutes(settle)}, THEMEPARK_SETTLE_MINUTES). "
-            f"This run keeps the hour's logical date, so the scheduler will not create another run "
-            f"of it: clear this run after then."
+            f"{_not_settled(hour, settle)}. No run was created: the scheduler runs this hour once it "
+            f"has settled; to run it by hand, trigger it after then, or trigger without a logical date "
+            f"for the last settled hour."
+        )
+
+
+def check_settled(hour: Hour, settle: timedelta, now: datetime) -> None:
+    """Refuse an hour whose data may still be arriving, saying when it will have settled.
+
+    The task's own check, for runs the timetable was not asked about: a REST trigger that gives
+    its data interval explicitly.
+    """
+    if to_utc(now) < hour.settled_at(settle):
+        raise HourNotSettled(
+            f"{_not_settled(hour, settle)}. This run keeps the hour's logical date, so the scheduler "
+            f"will not create another run of it: clear this run after then."
         )
 
 

@@ -89,8 +89,15 @@ class SettledHourlyTimetable(CronDataIntervalTimetable):
         return DataInterval(pendulum.instance(hour.start), pendulum.instance(hour.end))
 
     def infer_manual_data_interval(self, *, run_after: datetime) -> DataInterval:
-        # Airflow passes the logical date here for `airflow dags test` and UI/REST triggers.
-        return self._interval(hours.hour_of_logical_date(run_after, self.settle))
+        # Airflow passes the logical date here for `airflow dags test` and UI/REST triggers,
+        # before it creates the run. An hour that has not settled is refused here, at the door:
+        # a run of it would hold the hour's logical date, and the scheduler creates no run for a
+        # logical date that already has one, so the hour would be left to that refused run. The
+        # REST API (and the UI's Trigger dialog) answers 400 with this message, `airflow dags
+        # test` exits with it; no run is created either way.
+        hour = hours.hour_of_logical_date(run_after, self.settle)
+        hours.check_not_too_early(hour, self.settle, _now())
+        return self._interval(hour)
 
     def generate_run_id(
         self, *, run_type: Any, run_after: Any, data_interval: DataInterval | None, **extra: Any

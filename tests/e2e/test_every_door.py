@@ -3,7 +3,8 @@
 One deployment for the module, driven only through the REST API the UI uses and the `airflow`
 CLI; the tests run in file order and build on each other's state, as an operator's day would:
 first unpause (after a backfill made while paused), the scheduler down for three hours,
-`airflow dags test` of a 2025 hour, backfills, a bad hour, a cleared run, a plain Trigger.
+`airflow dags test` of a 2025 hour, backfills, a bad hour, a cleared run, a plain Trigger, a
+trigger of the hour under way.
 
 "The scheduler was down for three hours" needs no wall-clock wait: the deployment starts with a
 settle delay of 3 h 5 min, so to its scheduler the latest settled hour is three hours older than
@@ -316,3 +317,30 @@ def test_trigger_without_a_logical_date_runs_the_last_settled_hour(airflow_stack
     assert "the run has no logical date: the last hour settled when it was triggered" in log_text
     [(status, hour_start, *_)] = _log_rows(sample_day, run["dag_run_id"])
     assert (status, hour_start.replace(tzinfo=UTC)) == ("success", expected)
+
+
+def test_a_trigger_of_an_hour_that_has_not_settled_creates_no_run(airflow_stack, sample_day):
+    # The UI's Trigger dialog with the hour under way as its logical date: the api-server asks the
+    # timetable, which refuses before a run exists (HTTP 400 with the reason), so no run holds the
+    # hour's logical date and the scheduler will create the hour's run once it has settled.
+    stack = airflow_stack
+    current = datetime.now(UTC).replace(minute=0, second=0, microsecond=0)  # settles >= 5 min from now
+    refused = stack.request(
+        "POST", f"/api/v2/dags/{stack.dag_id}/dagRuns", expect=(400,), json={"logical_date": current.isoformat()}
+    )
+    settles = current + timedelta(hours=1) + SETTLE
+    assert f"has not settled yet: its snapshots may still be arriving until {settles:%Y-%m-%d %H:%M:%S} UTC" in (
+        refused.json()["detail"]
+    )
+    assert "No run was created" in refused.json()["detail"]
+    assert stack.list_runs(logical_date_gte=current.isoformat(), logical_date_lte=current.isoformat()) == []
+    # A trigger that gives its data interval itself is not asked about: its run is created, and
+    # the task refuses the hour at once (no retries), saying to clear the run once it settles.
+    posted = stack.trigger_run(current, data_interval=(current, current + timedelta(hours=1)))
+    run = stack.wait_for_run(posted["dag_run_id"], timeout=180)
+    assert run["state"] == "failed", stack.logs_tail()
+    tis = {ti["task_id"]: ti for ti in stack.task_instances(run["dag_run_id"])}
+    assert (tis["aggregate_rides"]["state"], tis["aggregate_rides"]["try_number"]) == ("failed", 1)
+    [(status, hour_start, *_rest, error, _reason)] = _log_rows(sample_day, run["dag_run_id"])
+    assert (status, hour_start.replace(tzinfo=UTC)) == ("failed", current)
+    assert "has not settled yet" in error and "clear this run after then" in error
