@@ -129,6 +129,7 @@ def _park_open_at(s, park_polls) -> bool:
 def hourly(parks, rides, ride_snaps, park_snaps, hour_start: datetime, interval_minutes: int = 10):
     """(ride rows, park rows) for the hour, keyed by ride_id / park_id, as DOMAIN.md defines them."""
     hour_end = hour_start + timedelta(hours=1)
+    ride_snaps = _dedupe(ride_snaps, lambda s: (s.ride_id, s.recorded_at))
     park_snaps = _dedupe(park_snaps, lambda s: (s.park_id, s.recorded_at))
     by_ride = defaultdict(list)
     for s in ride_snaps:
@@ -140,12 +141,9 @@ def hourly(parks, rides, ride_snaps, park_snaps, hour_start: datetime, interval_
     day_starts: dict[int, datetime] = {}
     ride_rows = {}
     for ride_id, snaps in by_ride.items():
-        # A poll written twice counts once in the hour, as its last-written row says; before the
-        # hour every row counts as written (docs/DECISIONS.md, "Duplicates before the hour").
-        in_hour = _dedupe([s for s in snaps if hour_start <= s.recorded_at < hour_end], lambda s: s.recorded_at)
+        in_hour = [s for s in snaps if hour_start <= s.recorded_at < hour_end]
         if not in_hour:
             continue
-        seen = [s for s in snaps if s.recorded_at < hour_start] + in_hour
         ride = rides[ride_id]
         park = parks[ride.park_id]
         down_reporting = bool(park.is_disney or park.is_universal)
@@ -154,8 +152,12 @@ def hourly(parks, rides, ride_snaps, park_snaps, hour_start: datetime, interval_
         start_of_day = day_starts[park.park_id]
 
         park_polls = by_park.get(ride.park_id, [])
-        known = any(is_open(s) for s in seen)
-        ops = [s.recorded_at for s in seen if start_of_day <= s.recorded_at and _operated(s, down_reporting, known)]
+        known = any(is_open(s) and s.recorded_at < hour_end for s in snaps)
+        ops = [
+            s.recorded_at
+            for s in snaps
+            if start_of_day <= s.recorded_at < hour_end and _operated(s, down_reporting, known)
+        ]
         first_op = min(ops) if ops else None
         down = sum(
             1

@@ -51,50 +51,96 @@ def test_generated_days_give_the_same_rows_either_way(migrated, monkeypatch, hou
     assert sum(r["ride_operated"] for r in rows["scan"][0].values()) > 0
 
 
-def test_rows_before_the_hour_count_as_written_superseded_or_not_either_way(migrated, monkeypatch):
-    # docs/DECISIONS.md, "Duplicates before the hour": every row counts as written, a
-    # superseded duplicate included (in the hour the last-written row of a second counts).
+def test_a_superseded_row_before_the_hour_does_not_count_either_way(migrated, monkeypatch):
+    # docs/DECISIONS.md, "Duplicate snapshots": before the hour too, of the rows of one ride and
+    # second only the last written counts. Each look-up that can land on a superseded row
+    # (settle_last_open, last_legacy_open, last_down) has a ride here whose row changes with it.
     H = "2025-12-08 14:00:00"
     t = Tracker().park(1, disney=True).park(2)
-    for ride in (10, 11, 12, 13, 20, 21, 22):
+    for ride in (10, 11, 12, 13, 20, 21, 22, 23):
         t.ride(ride, 1 if ride < 20 else 2)
-    # Ride 10: the latest OPERATING before H was rewritten as CLOSED in the same second; an
-    # earlier OPERATING today makes it operated today under either reading.
+    # Ride 10: the latest OPERATING before H was rewritten as CLOSED in the same second (the
+    # higher snapshot_id wins); an earlier OPERATING today still makes it operated today.
     t.snap(10, "2025-12-08 09:00:00", "OPERATING", 5)
     t.snap(10, "2025-12-08 12:00:00", "OPERATING", 5).snap(10, "2025-12-08 12:00:00", "CLOSED")
-    # Ride 11: ran yesterday (known to operate) and was DOWN this morning: operated today either way.
+    # Ride 11: its only OPERATING of the day is superseded; it ran yesterday (known to operate),
+    # so its DOWN this morning still counts as operating today.
     t.snap(11, "2025-12-07 15:00:00", "OPERATING", 5)
     t.snap(11, "2025-12-08 10:00:00", "DOWN")
     t.snap(11, "2025-12-08 11:00:00", "OPERATING", 5).snap(11, "2025-12-08 11:00:00", "DOWN")
-    # Ride 12: its one OPERATING ever was rewritten as CLOSED. Counted as written, it operated
-    # today, so its DOWNs in H are downtime (with the last-written row only: never open, none).
+    # Ride 12: never really open: its one OPERATING ever is superseded, so its DOWNs are not down.
     t.snap(12, "2025-12-08 11:00:00", "OPERATING", 5).snap(12, "2025-12-08 11:00:00", "CLOSED")
-    # Ride 13: ran yesterday; today's one DOWN was rewritten as CLOSED, and it is CLOSED all of
-    # H. The DOWN counts: operated today (ride_operated 1), no downtime (CLOSED is not down here).
+    # Ride 13: ran yesterday; today's one DOWN was rewritten as CLOSED and it is CLOSED all of H:
+    # not operated today (counted as written, that DOWN would make it operated).
     t.snap(13, "2025-12-07 15:00:00", "OPERATING", 5)
     t.snap(13, "2025-12-08 10:00:00", "DOWN").snap(13, "2025-12-08 10:00:00", "CLOSED")
     # Ride 20: a duplicate that repeats the same OPERATING poll (both rows open).
     t.snap(20, "2025-12-08 12:00:00", "OPERATING", 5).snap(20, "2025-12-08 12:00:00", "OPERATING", 5)
-    # Ride 21: its only OPERATING of the day was rewritten as CLOSED; not a down-reporting park.
+    # Ride 21: its only OPERATING of the day superseded; not a down-reporting park.
     t.snap(21, "2025-12-08 12:00:00", "OPERATING", 5).snap(21, "2025-12-08 12:00:00", "CLOSED")
-    # Ride 22: the same, the other way round (CLOSED rewritten as OPERATING): operated today.
+    # Ride 22: the other way round (CLOSED rewritten as OPERATING): operated today.
     t.snap(22, "2025-12-08 12:00:00", "CLOSED").snap(22, "2025-12-08 12:00:00", "OPERATING", 5)
+    # Ride 23: a collector without status; its only open row today was rewritten as closed.
+    t.snap(23, "2025-12-08 12:00:00", None, 5, computed_is_open=1).snap(23, "2025-12-08 12:00:00", None)
     for ride in (10, 11, 12):
         for k in range(6):
             t.snap(ride, f"2025-12-08 14:{k * 10:02d}:00", "DOWN")
     for ride in (13, 20, 21, 22):
         for k in range(6):
             t.snap(ride, f"2025-12-08 14:{k * 10:02d}:00", "CLOSED")
+    for k in range(6):
+        t.snap(23, f"2025-12-08 14:{k * 10:02d}:00", None)
     t.park_open_all_hour(1, H).park_open_all_hour(2, H)
     # A day of later data, so that the dives step back over rows after the hour.
-    for ride in (10, 11, 12, 13, 20, 21, 22):
+    for ride in (10, 11, 12, 13, 20, 21, 22, 23):
         t.snap(ride, "2025-12-08 18:00:00", "OPERATING", 5)
     t.write(migrated)
     rows = _both_ways(monkeypatch, migrated, H)
     assert rows["dives"] == rows["scan"]
     rides = rows["scan"][0]
-    assert {r: rides[r]["ride_operated"] for r in rides} == {10: 1, 11: 1, 12: 1, 13: 1, 20: 1, 21: 1, 22: 1}
-    assert {r: rides[r]["down_snapshots"] for r in rides} == {10: 6, 11: 6, 12: 6, 13: 0, 20: 6, 21: 6, 22: 6}
+    assert {r: rides[r]["ride_operated"] for r in rides} == {
+        10: 1, 11: 1, 12: 0, 13: 0, 20: 1, 21: 0, 22: 1, 23: 0
+    }
+    assert {r: rides[r]["down_snapshots"] for r in rides} == {
+        10: 6, 11: 6, 12: 0, 13: 0, 20: 6, 21: 0, 22: 6, 23: 0
+    }
+
+
+@pytest.mark.parametrize("seed", [3, 17])
+def test_generated_days_rewritten_at_random_give_the_reference_either_way(migrated, monkeypatch, seed):
+    # Generated days with one ride poll in ten and one park poll in eight written a second time,
+    # at the same second, with a status or open flag drawn at random (and a third time for some):
+    # duplicates that disagree before the hour and in it, in every kind of park.
+    import random
+
+    rng = random.Random(seed)
+    spec = sample_data.SampleSpec(
+        parks=8, rides_per_park=6, first_day=date(2025, 7, 4), days=2, seed=seed, all_day_polls=True
+    )
+    with db.connection() as conn:
+        sample_data.write(conn, sample_data.Sample(spec))
+    rides = migrated.query("SELECT ride_id, recorded_at, status IS NULL FROM ride_status_snapshots")
+    parks = migrated.query("SELECT park_id, recorded_at FROM park_activity_snapshots")
+    rewrites = []
+    for ride_id, at, legacy in rng.sample(rides, len(rides) // 10):
+        for _ in range(rng.choice((1, 1, 2))):
+            if legacy:
+                rewrites.append((ride_id, at, None, rng.choice((0, 1))))
+            else:
+                status = rng.choice(("OPERATING", "DOWN", "CLOSED", "REFURBISHMENT"))
+                rewrites.append((ride_id, at, status, int(status == "OPERATING")))
+    migrated.executemany(
+        "INSERT INTO ride_status_snapshots (ride_id, recorded_at, status, computed_is_open, wait_time) "
+        "VALUES (%s, %s, %s, %s, 7)",
+        rewrites,
+    )
+    migrated.executemany(
+        "INSERT INTO park_activity_snapshots (park_id, recorded_at, park_appears_open, rides_open) VALUES (%s, %s, %s, 1)",
+        [(park_id, at, rng.choice((0, 1))) for park_id, at in rng.sample(parks, len(parks) // 8)],
+    )
+    for hour in ("2025-07-05 13:00:00", "2025-07-05 20:00:00", "2025-07-06 02:00:00"):
+        rows = _both_ways(monkeypatch, migrated, hour)
+        assert rows["dives"] == rows["scan"]
 
 
 def test_a_backfill_weeks_later_gives_the_rows_of_the_scheduled_run(migrated):

@@ -95,7 +95,7 @@ def test_hot_statements_use_index_ranges_on_snapshot_tables(populated, hour):
     assert [row["Extra"] for row in plans.pop("newest_snapshot")] == ["Select tables optimized away"]
     snapshot_reads.pop("newest_snapshot")
     # Every statement that names a snapshot table reads it in the plan, and none reads it whole.
-    lookups = ("last_open_recent", "last_legacy_open", "last_down")
+    lookups = ("last_open_recent", "settle_last_open", "last_legacy_open", "last_down")
     assert {"fill_park_snap", "fill_snap", "fill_last_open", *lookups, "park fill_park_snap"} <= set(snapshot_reads)
     assert all(snapshot_reads.values()), snapshot_reads
     whole = {

@@ -360,6 +360,18 @@ def test_two_park_snapshots_equally_near_a_poll_the_earlier_wins(migrated):
     assert rides[20]["down_snapshots"] == 0  # park 2 closed at 14:09:00
 
 
+@pytest.fixture(params=["server default", "explicit_defaults_for_timestamp off"])
+def timestamp_defaults(request, monkeypatch):
+    # MariaDB before 10.10 runs with explicit_defaults_for_timestamp off: a TIMESTAMP NOT NULL
+    # column of a staging table then gets ON UPDATE CURRENT_TIMESTAMP, and an upsert that keeps
+    # the last-written duplicate would stamp the row with the time of the run.
+    if request.param != "server default":
+        from themepark_hourly import db
+
+        monkeypatch.setattr(db, "SESSION_INIT", db.SESSION_INIT + ", explicit_defaults_for_timestamp = 0")
+
+
+@pytest.mark.usefixtures("timestamp_defaults")
 def test_duplicate_park_snapshots_with_different_values_the_last_written_wins(migrated):
     # Park 1's poll at 14:10:00 was written twice, first closed then open (the higher snapshot_id
     # wins: open); park 2's first open then closed (closed).
@@ -382,6 +394,7 @@ def test_duplicate_park_snapshots_with_different_values_the_last_written_wins(mi
     assert parks[2]["avg_wait_time_minutes"] is None and parks[2]["rides_operating"] is None
 
 
+@pytest.mark.usefixtures("timestamp_defaults")
 def test_duplicate_ride_snapshots_with_different_status_the_last_written_wins(migrated):
     # At 14:10:00 ride 10 was written DOWN then OPERATING (open, wait 40), ride 11 OPERATING then
     # DOWN (down). Each poll counts once, as its last-written row says.

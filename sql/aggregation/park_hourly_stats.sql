@@ -90,8 +90,8 @@ FROM (
         ROUND(AVG(CASE WHEN tps.park_appears_open = 1
                        THEN CAST(tps.rides_closed AS DECIMAL(20,6)) END)) AS rides_down
     FROM tmp_park_snap tps
-    WHERE tps.recorded_at >= %(hour_start)s
-      AND tps.recorded_at < %(hour_end)s
+    WHERE tps.sec >= 0
+      AND tps.sec < TIMESTAMPDIFF(SECOND, %(hour_start)s, %(hour_end)s)
     GROUP BY tps.park_id
 ) AS ps
 LEFT JOIN (

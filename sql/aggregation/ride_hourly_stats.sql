@@ -1,20 +1,14 @@
 -- Ride statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s): the rules are in
 -- docs/DOMAIN.md. The task runs these named statements in the order they appear here
 -- (aggregation.RIDE_STATEMENTS, held to this file by tests/test_sql_files.py), after those of
--- park_snapshots.sql, in one READ COMMITTED transaction, with its checks between them. Parameters are bound by the client
--- library, never formatted into the text. Costs: docs/PERFORMANCE.md.
+-- park_snapshots.sql, in one READ COMMITTED transaction, with its checks between them.
+-- Parameters are bound by the client library, never formatted into the text. Costs:
+-- docs/PERFORMANCE.md.
 
 -- name: park_timezones
 -- Every park's time zone: its local day containing H is worked out in Python (park_days.py)
 -- and comes back as %(park_days)s.
 SELECT park_id, timezone FROM parks ORDER BY park_id;
-
--- name: heap_limit
--- The staging tables live in memory (MEMORY engine: about 20 ms faster per tracker hour than
--- InnoDB, measured with `make bench`). The server's default cap for such a table, 16 MB, is
--- reached by an hour of a few hundred thousand snapshots; this session's cap is 64 times that.
--- Past it the hour fails with "The table 'tmp_snap' is full" and nothing is written.
-SET SESSION max_heap_table_size = 1073741824;
 
 -- name: drop_staging
 DROP TEMPORARY TABLE IF EXISTS tmp_park_day, tmp_park_cell, tmp_snap, tmp_ride_hour, tmp_last_open, tmp_ride_down;
@@ -62,9 +56,7 @@ FROM (
            LAG(d.sec) OVER (PARTITION BY d.park_id ORDER BY d.sec) AS prev_sec,
            LEAD(d.sec) OVER (PARTITION BY d.park_id ORDER BY d.sec) AS next_sec
     FROM (
-        SELECT ps.park_id,
-               TIMESTAMPDIFF(SECOND, %(hour_start)s, ps.recorded_at) AS sec,
-               COALESCE(ps.park_appears_open, 0) AS park_appears_open
+        SELECT ps.park_id, ps.sec, COALESCE(ps.park_appears_open, 0) AS park_appears_open
         FROM tmp_park_snap ps
     ) AS d
 ) AS n;
@@ -191,15 +183,11 @@ LIMIT 20;
 -- One dive into (recorded_at).
 SELECT MAX(rssn.recorded_at) FROM ride_status_snapshots rssn;
 
--- The look-ups into the time before H, for the rides whose row depends on it (see stage), one
--- question per statement, each stored in its own column of tmp_ride_hour. They ask only whether
--- a row of some status exists before H (and the latest one's time), which a duplicate cannot
--- double: every row counts as written, superseded or not (docs/DECISIONS.md, "Duplicates
--- before the hour", says why and what that changes).
-
--- The latest OPERATING snapshot before H: it answers "open earlier today" (is it at or after the
--- park's day start?) and "ever open" (is there one?). Found one of two ways, same answer
--- (tests/test_lookup_paths.py runs both on the same hours):
+-- The latest OPERATING snapshot before H of each ride that needs the look-ups: it answers "open
+-- earlier today" (is it at or after the park's day start?) and "ever open" (is there one?) for
+-- all but the rides whose snapshot at that second has a duplicate (settle_last_open settles
+-- those). Found one of two ways, same answer (tests/test_lookup_paths.py runs both on the
+-- same hours):
 
 -- name: last_open_recent
 -- Little data after H (the scheduler's run of the hour that just ended): per ride, one dive into
@@ -236,13 +224,40 @@ JOIN tmp_last_open lo ON lo.ride_id = t.ride_id
 SET t.last_open = lo.last_open
 WHERE t.needs_lookup = 1;
 
+-- What follows answers, for the rides whose row depends on the time before H (see stage), one
+-- question per statement, each stored in its own column of tmp_ride_hour. These read only the
+-- rows an index dive lands on, so a row counts unless a later-written row of the same ride and
+-- second exists: the NOT EXISTS below, the same in each of the three.
+
+-- name: settle_last_open
+-- last_open is the latest OPERATING row before H, which a later row of the same second may have
+-- superseded. Where that would matter (it is today, or it is all that tells whether a
+-- down-reporting ride not open in H ever operated) and its second has another row, it becomes
+-- the latest OPERATING row that counts, NULL if none.
+UPDATE tmp_ride_hour t
+SET t.last_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
+                   WHERE rss.ride_id = t.ride_id AND rss.status = 'OPERATING'
+                     AND rss.recorded_at < %(hour_start)s
+                     AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                     WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                       AND rss2.snapshot_id > rss.snapshot_id)
+                   ORDER BY rss.recorded_at DESC LIMIT 1)
+WHERE t.needs_lookup = 1
+  AND t.last_open IS NOT NULL
+  AND (t.last_open >= t.day_start OR (t.down_reporting = 1 AND t.first_open IS NULL))
+  AND (SELECT COUNT(*) FROM ride_status_snapshots rssd
+       WHERE rssd.ride_id = t.ride_id AND rssd.recorded_at = t.last_open) > 1;
+
 -- name: last_legacy_open
--- The latest open row of an older collector (status NULL, computed_is_open = 1) before H:
--- looked at only when the OPERATING rows do not already say "open today".
+-- The latest open row of an older collector (status NULL, computed_is_open = 1) before H that
+-- counts: looked at only when the OPERATING rows do not already say "open today".
 UPDATE tmp_ride_hour t
 SET t.last_legacy_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
                           WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                             AND rss.recorded_at < %(hour_start)s
+                            AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                            WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                              AND rss2.snapshot_id > rss.snapshot_id)
                           ORDER BY rss.recorded_at DESC LIMIT 1)
 WHERE t.needs_lookup = 1
   AND (t.last_open IS NULL OR t.last_open < t.day_start);
@@ -258,10 +273,13 @@ WHERE t.needs_lookup = 1;
 
 -- name: last_down
 -- A ride known to operate that was DOWN earlier today has operated today (down-reporting parks):
--- its latest DOWN before H, where not open today already decides.
+-- its latest DOWN before H that counts, where not open today already decides.
 UPDATE tmp_ride_hour t
 SET t.last_down = (SELECT rss.recorded_at FROM ride_status_snapshots rss
                    WHERE rss.ride_id = t.ride_id AND rss.status = 'DOWN' AND rss.recorded_at < %(hour_start)s
+                     AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
+                                     WHERE rss2.ride_id = rss.ride_id AND rss2.recorded_at = rss.recorded_at
+                                       AND rss2.snapshot_id > rss.snapshot_id)
                    ORDER BY rss.recorded_at DESC LIMIT 1)
 WHERE t.needs_lookup = 1
   AND t.known_to_operate = 1
