@@ -31,9 +31,13 @@ help:
 	@echo "make dags-test HOUR=2025-07-04T20:00:00+00:00   one hour through the airflow CLI"
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
-	@echo "make bench-airflow   the DAG under Airflow's real scheduler: one hour, a 24-hour backfill"
+	@echo "make bench-airflow   the DAG under Airflow's real scheduler: single hours, a 24-hour backfill"
+	@echo "make bench-compare BEFORE=<rev>   that revision's aggregation against this checkout's"
+	@echo "make soak      200 consecutive hours in one process (connections, memory)"
 	@echo "make lint      ruff"
 	@echo "make db-start  start the private MariaDB ($(LOCALDB_URL)); make db-stop stops it"
+	@echo "make db-shell  a mariadb prompt on the private server's demo database, in UTC"
+	@echo "make lock      re-resolve requirements.txt into constraints.txt"
 
 setup: $(STAMP)
 

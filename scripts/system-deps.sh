@@ -12,10 +12,12 @@ want=${1:-all}
 missing=()
 
 need_build() {
-  local py=${PYTHON:-python3}
+  local py=${PYTHON:-python3} ver
   if command -v "$py" >/dev/null 2>&1; then
-    "$py" -c 'import ensurepip, venv' 2>/dev/null || missing+=(python3-venv)
-    [ -f "$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || missing+=(python3-dev)
+    # Debian/Ubuntu name these after the interpreter's version (python3.11-venv, -dev).
+    ver=$("$py" -c 'import sys; print("%d.%d" % sys.version_info[:2])')
+    "$py" -c 'import ensurepip, venv' 2>/dev/null || missing+=("python$ver-venv")
+    [ -f "$("$py" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')/Python.h" ] || missing+=("python$ver-dev")
   fi
   command -v pkg-config >/dev/null 2>&1 || missing+=(pkg-config)
   if ! pkg-config --exists libmariadb 2>/dev/null && ! pkg-config --exists mysqlclient 2>/dev/null; then
