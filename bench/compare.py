@@ -1,6 +1,6 @@
 """`make bench-compare BEFORE=<git revision>`: the aggregation of that revision against this checkout's.
 
-    python bench/compare.py --before REV [--dataset tracker_30d] [--blocks 6] [--reps 5]
+    python bench/compare.py --before REV [--dataset tracker_30d] [--blocks 6] [--reps 5] [--lookups dives]
 
 Two `make bench` runs one after the other differ by as much as the machine's noise (up to a
 tenth here), more than a small change to the SQL. This runs both versions in turn on the same
@@ -30,11 +30,15 @@ REPO = Path(__file__).resolve().parents[1]
 INTERVAL_MINUTES = 10  # bench.py's
 
 
-def _child(url: str, hour: str, reps: int) -> None:
+def _child(url: str, hour: str, reps: int, lookups: str) -> None:
     """Runs in the version under test: time the two aggregation functions, print JSON."""
     from themepark_hourly import aggregation, config, db
     from themepark_hourly.hours import Hour
 
+    if lookups != "auto":  # force one way of the look-ups before the hour (bench.py's data has a
+        # day after each hour, so "auto" takes the backfill's scan; the scheduler takes the dives)
+        forced = aggregation.LAST_OPEN_RECENT if lookups == "dives" else aggregation.LAST_OPEN_ANY_HOUR
+        aggregation.last_open_statements = lambda _hour, _newest: forced
     os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = url
     h = Hour.parse(hour)
     times = []
@@ -50,14 +54,14 @@ def _child(url: str, hour: str, reps: int) -> None:
     print(json.dumps({"code": aggregation.__file__, "sql": str(config.sql_dir()), "times": times}))
 
 
-def _block(code: Path, url: str, hour: str, reps: int) -> list[list[float]]:
+def _block(code: Path, url: str, hour: str, reps: int, lookups: str = "auto") -> dict:
     env = dict(
         os.environ,
         PYTHONPATH=os.pathsep.join([str(code / "plugins"), str(code / "devtools")]),
         THEMEPARK_SQL_DIR=str(code / "sql"),
     )
     done = subprocess.run(
-        [sys.executable, __file__, "--child", url, hour, str(reps)],
+        [sys.executable, __file__, "--child", url, hour, str(reps), lookups],
         env=env, capture_output=True, text=True, check=False,
     )
     if done.returncode != 0:
@@ -66,19 +70,25 @@ def _block(code: Path, url: str, hour: str, reps: int) -> list[list[float]]:
     # The point of it all: each block ran the version it was given, code and SQL alike.
     if not (Path(out["code"]).is_relative_to(code) and Path(out["sql"]).is_relative_to(code)):
         sys.exit(f"bench-compare: a block meant for {code} ran {out['code']} with {out['sql']}")
-    return out["times"]
+    return out
 
 
-def compare(url: str, before: Path, after: Path, hours: dict[str, str], blocks: int, reps: int) -> dict[str, dict]:
+def compare(
+    url: str, before: Path, after: Path, hours: dict[str, str], blocks: int, reps: int, lookups: str = "auto"
+) -> dict[str, dict]:
     """Per hour label: median ms of each task for each version, and after / before of both."""
     result = {}
     for label, hour in hours.items():
         runs: dict[str, list[list[float]]] = {"before": [], "after": []}
+        ran: dict[str, set[str]] = {"before": set(), "after": set()}
         for _ in range(blocks):
-            runs["before"] += _block(before, url, hour, reps)
-            runs["after"] += _block(after, url, hour, reps)
+            for version, code in (("before", before), ("after", after)):
+                out = _block(code, url, hour, reps, lookups)
+                runs[version] += out["times"]
+                ran[version].add(out["code"])
         med = {k: [statistics.median(t[i] for t in v) * 1000 for i in (0, 1)] for k, v in runs.items()}
         result[label] = {
+            "code": {k: sorted(v) for k, v in ran.items()},
             "runs": {k: len(v) for k, v in runs.items()},
             "rides_ms": {k: round(v[0], 1) for k, v in med.items()},
             "parks_ms": {k: round(v[1], 2) for k, v in med.items()},
@@ -97,6 +107,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--blocks", type=int, default=6)
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--db-prefix", default="themepark_bench_")
+    parser.add_argument("--lookups", choices=("auto", "dives", "scan"), default="auto",
+                        help="force the scheduler's per-ride dives or the backfill's scan (auto: what the data picks)")
     args = parser.parse_args(argv)
 
     ds = bench.DATASETS[args.dataset]
@@ -107,15 +119,20 @@ def main(argv: list[str] | None = None) -> int:
     hours = {label: start.strftime("%Y-%m-%d %H:%M:%S") for label, start in hours.items()}
     rev = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", args.before],
                          capture_output=True, text=True, check=True).stdout.strip()
-    # A kill (make interrupted, a CI timeout) unwinds like Ctrl-C, so the worktree is removed.
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    # A kill (a CI timeout, a closed terminal) unwinds like Ctrl-C, so the worktree is removed.
+    for sig in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda signum, _frame: sys.exit(128 + signum))
+    # A worktree left by a run killed harder than that (SIGKILL) is forgotten here.
+    subprocess.run(["git", "-C", str(REPO), "worktree", "prune"], check=False)
     with tempfile.TemporaryDirectory(prefix="bench-compare-") as tmp:
         old = Path(tmp) / "before"
-        subprocess.run(["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(old), rev], check=True)
         try:
-            print(f"{args.dataset}: {rev} (before) against this checkout (after), "
+            subprocess.run(
+                ["git", "-C", str(REPO), "worktree", "add", "--detach", "--quiet", str(old), rev], check=True
+            )
+            print(f"{args.dataset}: {rev} (before) against this checkout (after), look-ups {args.lookups}, "
                   f"{args.blocks} blocks x {args.reps} repetitions each, alternating; median ms")
-            result = compare(url, old, REPO, hours, args.blocks, args.reps)
+            result = compare(url, old, REPO, hours, args.blocks, args.reps, args.lookups)
         finally:
             subprocess.run(["git", "-C", str(REPO), "worktree", "remove", "--force", str(old)], check=False)
     print(f"{'hour':26s} {'rides before':>12s} {'after':>8s} {'parks before':>12s} {'after':>8s} {'both after/before':>18s}")
@@ -126,7 +143,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    if len(sys.argv) == 5 and sys.argv[1] == "--child":
-        _child(sys.argv[2], sys.argv[3], int(sys.argv[4]))
+    if len(sys.argv) == 6 and sys.argv[1] == "--child":
+        _child(sys.argv[2], sys.argv[3], int(sys.argv[4]), sys.argv[5])
     else:
         sys.exit(main())
