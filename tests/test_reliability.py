@@ -167,10 +167,10 @@ def test_an_hour_too_large_for_the_staging_cap_fails_clearly_and_writes_nothing(
     before = stored(migrated, H)
     assert len(before[0]) == 180
     shutil.copytree(REPO / "sql", tmp_path / "sql")
-    ride_sql = tmp_path / "sql" / "aggregation" / "ride_hourly_stats.sql"
-    text = ride_sql.read_text()
+    staging_sql = tmp_path / "sql" / "aggregation" / "park_snapshots.sql"  # each task's first statements
+    text = staging_sql.read_text()
     assert "SET SESSION max_heap_table_size = 1073741824;" in text
-    ride_sql.write_text(text.replace("max_heap_table_size = 1073741824", "max_heap_table_size = 16384"))
+    staging_sql.write_text(text.replace("max_heap_table_size = 1073741824", "max_heap_table_size = 16384"))
     monkeypatch.setenv("THEMEPARK_SQL_DIR", str(tmp_path / "sql"))
     migrated.execute("UPDATE ride_status_snapshots SET wait_time = wait_time + 5")
     with pytest.raises(AggregationError) as failed:
