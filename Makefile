@@ -38,6 +38,7 @@ help:
 	@echo "make db-start  start the private MariaDB ($(LOCALDB_URL)); make db-stop stops it"
 	@echo "make db-shell  a mariadb prompt on the private server's demo database, in UTC"
 	@echo "make lock      re-resolve requirements.txt into constraints.txt"
+	@echo "make clean     remove .venv, .airflow and the caches (the private MariaDB's .localdb/ stays)"
 
 setup: $(STAMP)
 

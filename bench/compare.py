@@ -81,8 +81,11 @@ def compare(
     for label, hour in hours.items():
         runs: dict[str, list[list[float]]] = {"before": [], "after": []}
         ran: dict[str, set[str]] = {"before": set(), "after": set()}
-        for _ in range(blocks):
-            for version, code in (("before", before), ("after", after)):
+        for block in range(blocks):
+            # ABBA: each version goes first in every other pair, so whatever one block leaves
+            # behind (writes to purge, warm caches) does not always favour the same side.
+            pair = (("before", before), ("after", after))
+            for version, code in pair if block % 2 == 0 else pair[::-1]:
                 out = _block(code, url, hour, reps, lookups)
                 runs[version] += out["times"]
                 ran[version].add(out["code"])
@@ -100,7 +103,8 @@ def compare(
 def main(argv: list[str] | None = None) -> int:
     import bench  # bench.py beside this file: its data sets, hours and server (not in the children)
 
-    assert bench.INTERVAL_MINUTES == INTERVAL_MINUTES
+    if bench.INTERVAL_MINUTES != INTERVAL_MINUTES:
+        sys.exit(f"bench-compare: bench.py's interval is {bench.INTERVAL_MINUTES} min, this script's {INTERVAL_MINUTES}")
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--before", required=True, help="git revision to compare with (e.g. main, HEAD~1)")
     parser.add_argument("--dataset", default="tracker_30d", choices=list(bench.DATASETS))
@@ -110,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lookups", choices=("auto", "dives", "scan"), default="auto",
                         help="force the scheduler's per-ride dives or the backfill's scan (auto: what the data picks)")
     args = parser.parse_args(argv)
+    if args.blocks < 1 or args.reps < 1:
+        parser.error("--blocks and --reps must be at least 1")
 
     ds = bench.DATASETS[args.dataset]
     url = f"{bench.server_url()}/{args.db_prefix}{ds.name}"

@@ -119,8 +119,8 @@ def test_generated_days_rewritten_at_random_give_the_reference_either_way(migrat
     )
     with db.connection() as conn:
         sample_data.write(conn, sample_data.Sample(spec))
-    rides = migrated.query("SELECT ride_id, recorded_at, status IS NULL FROM ride_status_snapshots")
-    parks = migrated.query("SELECT park_id, recorded_at FROM park_activity_snapshots")
+    rides = migrated.query("SELECT ride_id, recorded_at, status IS NULL FROM ride_status_snapshots ORDER BY snapshot_id")
+    parks = migrated.query("SELECT park_id, recorded_at FROM park_activity_snapshots ORDER BY snapshot_id")
     rewrites = []
     for ride_id, at, legacy in rng.sample(rides, len(rides) // 10):
         for _ in range(rng.choice((1, 1, 2))):

@@ -490,3 +490,19 @@ def test_a_ride_moved_to_another_park_follows_its_park_in_rides_at_aggregation_t
     # Park 2 has no snapshot in h1: closed, so no downtime; the ride leaves park 1's sums.
     assert rides[10]["park_id"] == 2 and rides[10]["down_snapshots"] == 0 and rides[10]["ride_operated"] == 1
     assert parks[1]["effective_park_weight"] == D("0.00") and 2 not in parks
+
+
+def test_park_snapshots_at_the_hour_edges_belong_to_the_hour_they_start(migrated):
+    # Park 1's snapshots a second before H, at H, a second before H's end and at H's end, each with
+    # its own figures: the park row of H counts the two inside [H, H+1h) and averages only them.
+    t = Tracker().park(1).ride(10, 1)
+    t.snap(10, "2025-12-08 14:30:00", "OPERATING", 10)
+    t.park_snap(1, "2025-12-08 13:59:59", True, rides_open=100, rides_closed=0, avg_wait=100)
+    t.park_snap(1, "2025-12-08 14:00:00", True, rides_open=4, rides_closed=1, avg_wait=10)
+    t.park_snap(1, "2025-12-08 14:59:59", True, rides_open=6, rides_closed=3, avg_wait=20)
+    t.park_snap(1, "2025-12-08 15:00:00", True, rides_open=200, rides_closed=50, avg_wait=300)
+    t.write(migrated)
+    aggregate(migrated, H)
+    _, parks = assert_matches_reference(migrated, H)
+    assert parks[1]["snapshot_count"] == 2
+    assert (parks[1]["avg_wait_time_minutes"], parks[1]["rides_operating"], parks[1]["rides_down"]) == (D("15.00"), 5, 2)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 from themepark_hourly import aggregation, checks, config, db, hours, late_data, migrations, run_log
@@ -19,6 +19,9 @@ log = logging.getLogger("themepark_hourly")
 # The tasks whose outcome the `log` task records, in run order.
 AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "check", "late_data")
 ERROR_XCOM_KEY = "error"
+# A run of an hour that settles within this waits for it (the task is rescheduled, no try used);
+# one further ahead is refused: a mistyped date, not a run started a little early.
+WAIT_FOR_SETTLE_AT_MOST = timedelta(hours=2)
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -62,6 +65,10 @@ def _reports_errors(task_id: str) -> Callable[[F], F]:
             try:
                 return func(context)
             except Exception as exc:
+                from airflow.sdk.exceptions import AirflowRescheduleException
+
+                if isinstance(exc, AirflowRescheduleException):
+                    raise  # waiting for the hour to settle: not an error
                 ti = context.get("ti")
                 if ti is not None:
                     try:
@@ -91,9 +98,31 @@ def resolve_hour(context: Mapping[str, Any]) -> hours.ResolvedHour:
 
 
 def settled_hour(context: Mapping[str, Any]) -> hours.ResolvedHour:
-    """The run's hour, refused if its data may still be arriving."""
+    """The run's hour once its data has settled.
+
+    The timetable refuses a UI/REST trigger or `airflow dags test` of an unsettled hour before a
+    run exists. Runs it is not asked about (`airflow dags trigger -l`, which Airflow asks about the
+    time of the call instead; a REST trigger with its own data interval) get here early: a failed
+    run would hold the hour's logical date and the scheduler would never create the hour's run, so
+    the task waits (rescheduled at the settle time, no try used) and the run does the hour. An
+    hour settling more than WAIT_FOR_SETTLE_AT_MOST ahead is refused.
+    """
     resolved = resolve_hour(context)
-    hours.check_settled(resolved.hour, config.settle(), _now())
+    settle = config.settle()
+    now = _now()
+    ready = resolved.hour.settled_at(settle)
+    if now < ready <= now + WAIT_FOR_SETTLE_AT_MOST:
+        from airflow.sdk.exceptions import AirflowRescheduleException
+
+        log.info(
+            "hour %s has not settled yet: its snapshots may still be arriving until %s UTC (its end + %g min, "
+            "THEMEPARK_SETTLE_MINUTES); this task waits until then (rescheduled, no try used)",
+            resolved.hour,
+            f"{ready:%Y-%m-%d %H:%M:%S}",
+            settle.total_seconds() / 60,
+        )
+        raise AirflowRescheduleException(reschedule_date=ready)
+    hours.check_settled(resolved.hour, settle, now)
     return resolved
 
 

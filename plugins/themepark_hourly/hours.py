@@ -160,8 +160,8 @@ def check_not_too_early(hour: Hour, settle: timedelta, now: datetime) -> None:
 def check_settled(hour: Hour, settle: timedelta, now: datetime) -> None:
     """Refuse an hour whose data may still be arriving, saying when it will have settled.
 
-    The task's own check, for runs the timetable was not asked about: a REST trigger that gives
-    its data interval explicitly.
+    The task's own check, for runs the timetable was not asked about whose hour settles too far
+    ahead to wait for (airflow_tasks.settled_hour).
     """
     if to_utc(now) < hour.settled_at(settle):
         raise HourNotSettled(
