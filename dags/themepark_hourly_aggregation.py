@@ -22,8 +22,9 @@ run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_pa
 **Which hour a run aggregates**: a run with logical date T on the hour aggregates [T, T+1h),
 whoever made it (scheduler, backfill, `airflow dags test`, Trigger with a logical date). Off the
 hour, or no logical date (plain Trigger): the last settled hour. An hour settles
-`THEMEPARK_SETTLE_MINUTES` (default 5) after its end; the scheduler creates its run then, and an
-hour that has not settled is refused, saying when it will have.
+`THEMEPARK_SETTLE_MINUTES` (default 5) after its end; the scheduler creates its run then. A
+Trigger or `airflow dags test` of an hour that has not settled is refused, saying when it will
+have; a run that exists anyway (`airflow dags trigger -l`) waits for it.
 
 Re-running an hour replaces its rows (late snapshots are picked up). A failed aggregation leaves
 the hour's previous rows untouched and ends the run *failed*, with a `failed` log row naming the

@@ -144,8 +144,8 @@ def test_a_failed_run_redone_keeps_its_failure_and_counts_its_attempts(dag, migr
 def test_an_hour_that_has_not_settled_is_refused_before_a_run_exists(dag, migrated):
     # `airflow dags test` of the hour under way: refused by the timetable before Airflow creates
     # the run, so no run holds the hour's logical date and the scheduler will create the hour's
-    # run once it has settled. (A run that gives its data interval explicitly bypasses the
-    # timetable: its task refuses the hour, tests/e2e/test_every_door.py.)
+    # run once it has settled. (Runs Airflow does not ask the timetable about wait instead: the
+    # tests below and tests/e2e/test_every_door.py.)
     from airflow.models.dagrun import DagRun
 
     from themepark_hourly.hours import HourNotSettled
@@ -192,6 +192,39 @@ def test_a_run_the_timetable_was_not_asked_about_waits_for_its_hour_to_settle(mo
     assert "has not settled" in pushed[-1]["value"]
     settled = pendulum.datetime(2025, 12, 8, 13, tz="UTC")  # settled at 14:05
     assert airflow_tasks.settled_hour(context(settled)).hour.start == settled
+    # The bound: the hour after the one under way, settling 2 h + the settle delay ahead, waits.
+    now = pendulum.datetime(2025, 12, 8, 15, tz="UTC")
+    with pytest.raises(AirflowRescheduleException):
+        wrapped(context(pendulum.datetime(2025, 12, 8, 16, tz="UTC")))  # settles 17:05 = now + 2 h 5 min
+    now = now.subtract(seconds=1)
+    with pytest.raises(Exception, match="HourNotSettled"):
+        wrapped(context(pendulum.datetime(2025, 12, 8, 16, tz="UTC")))
+
+
+def test_a_waiting_run_is_rescheduled_by_airflow_and_completes_its_hour_on_its_first_try(dag, migrated, monkeypatch):
+    # Through Airflow's own reschedule handling (dag.test): the timetable, asked with its 5 min
+    # delay, lets the hour in; the tasks, whose delay is set here so that the hour settles 4 s
+    # from now, wait (up for reschedule), then do the hour. One reschedule, no second try.
+    from airflow.models.taskreschedule import TaskReschedule
+    from airflow.utils.session import create_session
+    from sqlalchemy import func, select
+
+    from themepark_hourly import config
+
+    hour = pendulum.now("UTC").start_of("hour").subtract(hours=2)
+    settle = pendulum.now("UTC").add(seconds=4) - hour.add(hours=1)
+    monkeypatch.setattr(config, "settle", lambda: settle)
+    run = dag.test(logical_date=hour)
+    assert str(run.state) == "success", _states(run)
+    tis = {ti.task_id: ti for ti in run.get_task_instances()}
+    assert tis["aggregate_rides"].try_number == 1
+    with create_session() as session:
+        waits = session.scalar(
+            select(func.count()).select_from(TaskReschedule).where(TaskReschedule.ti_id == tis["aggregate_rides"].id)
+        )
+    assert waits == 1
+    [row] = _log_rows(migrated)
+    assert row[5] == "success" and row[3] == hour.naive()
 
 
 def _dag_with_retries(monkeypatch, retries: int):

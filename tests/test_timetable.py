@@ -143,6 +143,25 @@ def test_a_manual_run_of_an_hour_that_has_not_settled_is_refused_before_it_exist
     assert tuple(tt.infer_manual_data_interval(run_after=at(14))) == (at(14), at(15))
 
 
+def test_a_run_holding_an_hour_is_taken_for_that_hour_when_the_scheduler_reaches_it(now):
+    # `airflow dags trigger -l 14:00` at 15:20 stores the interval Airflow inferred from the time
+    # of the call (14:00-15:00 here, 13:00-14:00 at 14:20). When the scheduler reaches 14:00 it
+    # finds that run and goes on from it: from the hour its logical date names, so to 15:00.
+    from types import SimpleNamespace
+
+    tt = SettledHourlyTimetable(SETTLE)
+    now["now"] = at(16, 10)
+    for stored in ((at(13), at(14)), (at(14), at(15)), (at(11), at(12))):
+        cli_run = SimpleNamespace(
+            logical_date=at(14), run_after=at(15, 20), data_interval_start=stored[0], data_interval_end=stored[1],
+            partition_key=None, partition_date=None,
+        )
+        info = tt.run_info_from_dag_run(dag_run=cli_run)
+        assert tuple(info.data_interval) == (at(14), at(15))
+        nxt = tt.next_dagrun_info(last_automated_data_interval=info.data_interval, restriction=SCHEDULER)
+        assert hour(nxt)[:2] == (at(15), at(16))
+
+
 def test_serialisation_round_trip_keeps_every_argument():
     tt = SettledHourlyTimetable(timedelta(minutes=7), datetime(2025, 1, 2, 3, tzinfo=UTC), dag_id="x")
     again = SettledHourlyTimetable.deserialize(tt.serialize())

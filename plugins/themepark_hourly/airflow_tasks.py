@@ -19,8 +19,9 @@ log = logging.getLogger("themepark_hourly")
 # The tasks whose outcome the `log` task records, in run order.
 AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "check", "late_data")
 ERROR_XCOM_KEY = "error"
-# A run of an hour that settles within this waits for it (the task is rescheduled, no try used);
-# one further ahead is refused: a mistyped date, not a run started a little early.
+# A run of the hour under way or the next one waits for it to settle (the task is rescheduled,
+# no try used): the settle time is then at most this plus the settle delay ahead. An hour further
+# ahead is refused: a mistyped date, not a run started a little early.
 WAIT_FOR_SETTLE_AT_MOST = timedelta(hours=2)
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -105,13 +106,13 @@ def settled_hour(context: Mapping[str, Any]) -> hours.ResolvedHour:
     time of the call instead; a REST trigger with its own data interval) get here early: a failed
     run would hold the hour's logical date and the scheduler would never create the hour's run, so
     the task waits (rescheduled at the settle time, no try used) and the run does the hour. An
-    hour settling more than WAIT_FOR_SETTLE_AT_MOST ahead is refused.
+    hour settling more than WAIT_FOR_SETTLE_AT_MOST plus the settle delay ahead is refused.
     """
     resolved = resolve_hour(context)
     settle = config.settle()
     now = _now()
     ready = resolved.hour.settled_at(settle)
-    if now < ready <= now + WAIT_FOR_SETTLE_AT_MOST:
+    if now < ready <= now + WAIT_FOR_SETTLE_AT_MOST + settle:
         from airflow.sdk.exceptions import AirflowRescheduleException
 
         log.info(

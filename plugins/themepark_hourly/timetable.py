@@ -99,6 +99,19 @@ class SettledHourlyTimetable(CronDataIntervalTimetable):
         hours.check_not_too_early(hour, self.settle, _now())
         return self._interval(hour)
 
+    def run_info_from_dag_run(self, *, dag_run: Any) -> DagRunInfo:
+        # The scheduler asks this of a run that already holds the logical date it meant to create
+        # ("run already exists; skipping"), then goes on from that run's interval. A run made by
+        # `airflow dags trigger -l T` stores the interval Airflow inferred from the time of the
+        # call, not T's hour: going on from it would stop the scheduler at T for good (the next
+        # hour after an earlier interval is T again) or skip the hours up to the call. Every run's
+        # hour is the one its logical date names, as the tasks read it (hours.resolve).
+        info = super().run_info_from_dag_run(dag_run=dag_run)
+        if dag_run.logical_date is None:
+            return info
+        hour = hours.hour_of_logical_date(dag_run.logical_date, self.settle)
+        return info._replace(data_interval=self._interval(hour))
+
     def generate_run_id(
         self, *, run_type: Any, run_after: Any, data_interval: DataInterval | None, **extra: Any
     ) -> str:
