@@ -23,8 +23,10 @@ run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_pa
 whoever made it (scheduler, backfill, `airflow dags test`, Trigger with a logical date). Off the
 hour, or no logical date (plain Trigger): the last settled hour. An hour settles
 `THEMEPARK_SETTLE_MINUTES` (default 5) after its end; the scheduler creates its run then. A
-Trigger or `airflow dags test` of an hour that has not settled is refused, saying when it will
-have; a run that exists anyway (`airflow dags trigger -l`) waits for it.
+Trigger (without a data interval) or `airflow dags test` of an hour that has not settled is
+refused, saying when it will have. A run that exists anyway (`airflow dags trigger -l`, a
+trigger with a data interval) waits for it when it is the hour under way or the next one;
+further ahead it fails, and that run must be cleared once the hour has settled.
 
 Re-running an hour replaces its rows (late snapshots are picked up). A failed aggregation leaves
 the hour's previous rows untouched and ends the run *failed*, with a `failed` log row naming the

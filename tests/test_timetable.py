@@ -144,16 +144,18 @@ def test_a_manual_run_of_an_hour_that_has_not_settled_is_refused_before_it_exist
 
 
 def test_a_run_holding_an_hour_is_taken_for_that_hour_when_the_scheduler_reaches_it(now):
-    # `airflow dags trigger -l 14:00` at 15:20 stores the interval Airflow inferred from the time
-    # of the call (14:00-15:00 here, 13:00-14:00 at 14:20). When the scheduler reaches 14:00 it
-    # finds that run and goes on from it: from the hour its logical date names, so to 15:00.
+    # `airflow dags trigger -l 14:00` stores the interval Airflow inferred from the time of the
+    # call: 13:00-14:00 when called at 14:20 (going on from it would stop the scheduler at 14:00
+    # for good), 16:00-17:00 at 17:20 (going on from it would skip 15:00 and 16:00). When the
+    # scheduler reaches 14:00 it finds that run and goes on from the hour its logical date
+    # names: to 15:00.
     from types import SimpleNamespace
 
     tt = SettledHourlyTimetable(SETTLE)
-    now["now"] = at(16, 10)
-    for stored in ((at(13), at(14)), (at(14), at(15)), (at(11), at(12))):
+    now["now"] = at(18, 10)
+    for stored, called in (((at(13), at(14)), at(14, 20)), ((at(16), at(17)), at(17, 20))):
         cli_run = SimpleNamespace(
-            logical_date=at(14), run_after=at(15, 20), data_interval_start=stored[0], data_interval_end=stored[1],
+            logical_date=at(14), run_after=called, data_interval_start=stored[0], data_interval_end=stored[1],
             partition_key=None, partition_date=None,
         )
         info = tt.run_info_from_dag_run(dag_run=cli_run)

@@ -106,11 +106,17 @@ class SettledHourlyTimetable(CronDataIntervalTimetable):
         # call, not T's hour: going on from it would stop the scheduler at T for good (the next
         # hour after an earlier interval is T again) or skip the hours up to the call. Every run's
         # hour is the one its logical date names, as the tasks read it (hours.resolve).
-        info = super().run_info_from_dag_run(dag_run=dag_run)
         if dag_run.logical_date is None:
-            return info
+            return super().run_info_from_dag_run(dag_run=dag_run)
+        # Built here rather than from the base method, which would infer a missing interval by
+        # asking infer_manual_data_interval, and that refuses unsettled hours.
         hour = hours.hour_of_logical_date(dag_run.logical_date, self.settle)
-        return info._replace(data_interval=self._interval(hour))
+        return DagRunInfo(
+            run_after=pendulum.instance(dag_run.run_after),
+            data_interval=self._interval(hour),
+            partition_date=None if dag_run.partition_date is None else pendulum.instance(dag_run.partition_date),
+            partition_key=dag_run.partition_key,
+        )
 
     def generate_run_id(
         self, *, run_type: Any, run_after: Any, data_interval: DataInterval | None, **extra: Any
