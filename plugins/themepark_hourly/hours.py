@@ -147,27 +147,26 @@ def _not_settled(hour: Hour, settle: timedelta) -> str:
     )
 
 
-def check_not_too_early(hour: Hour, settle: timedelta, now: datetime) -> None:
-    """Refuse to create a run of an hour that has not settled (the timetable, before the run exists)."""
-    if to_utc(now) < hour.settled_at(settle):
-        raise HourNotSettled(
-            f"{_not_settled(hour, settle)}. No run was created: the scheduler runs this hour once it "
-            f"has settled; to run it by hand, trigger it after then, or trigger without a logical date "
-            f"for the last settled hour."
-        )
-
-
-def check_settled(hour: Hour, settle: timedelta, now: datetime) -> None:
+def check_settled(hour: Hour, settle: timedelta, now: datetime, *, run_exists: bool = True) -> None:
     """Refuse an hour whose data may still be arriving, saying when it will have settled.
 
-    The task's own check, for runs the timetable was not asked about whose hour settles too far
-    ahead to wait for (airflow_tasks.settled_hour).
+    ``run_exists=False``: the timetable, before Airflow creates a manual run. Otherwise the task's
+    own check, for runs the timetable was not asked about whose hour settles too far ahead to wait
+    for (airflow_tasks.settled_hour); the advice differs accordingly.
     """
-    if to_utc(now) < hour.settled_at(settle):
-        raise HourNotSettled(
-            f"{_not_settled(hour, settle)}. This run keeps the hour's logical date, so the scheduler "
-            f"will not create another run of it: clear this run after then."
+    if to_utc(now) >= hour.settled_at(settle):
+        return
+    if run_exists:
+        advice = (
+            "This run keeps the hour's logical date, so the scheduler will not create another run of it: "
+            "clear this run after then."
         )
+    else:
+        advice = (
+            "No run was created: the scheduler runs this hour once it has settled; to run it by hand, "
+            "trigger it after then, or trigger without a logical date for the last settled hour."
+        )
+    raise HourNotSettled(f"{_not_settled(hour, settle)}. {advice}")
 
 
 def _minutes(settle: timedelta) -> str:

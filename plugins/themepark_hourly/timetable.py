@@ -96,7 +96,7 @@ class SettledHourlyTimetable(CronDataIntervalTimetable):
         # REST API (and the UI's Trigger dialog) answers 400 with this message, `airflow dags
         # test` exits with it; no run is created either way.
         hour = hours.hour_of_logical_date(run_after, self.settle)
-        hours.check_not_too_early(hour, self.settle, _now())
+        hours.check_settled(hour, self.settle, _now(), run_exists=False)
         return self._interval(hour)
 
     def run_info_from_dag_run(self, *, dag_run: Any) -> DagRunInfo:
