@@ -194,19 +194,27 @@ def test_tier_and_classification_weights(migrated):
 def test_local_day_of_a_park_on_a_dst_day(migrated):
     # Europe/Amsterdam switches to summer time on 2025-03-30: local midnight is 23:00 UTC the day
     # before (UTC+1), while the hour itself, 08:00 UTC, is at UTC+2.
-    hour = "2025-03-30 08:00:00"
-    t = Tracker().park(1, tz="Europe/Amsterdam").ride(10, 1).ride(11, 1)
-    t.snap(10, "2025-03-29 23:30:00", "OPERATING", 5)  # 00:30 local on the 30th: same park day
-    t.snap(11, "2025-03-29 22:30:00", "OPERATING", 5)  # 23:30 local on the 29th: the day before
-    for ride in (10, 11):
-        every_10(ride, t, ["DOWN"] * 6, hour="2025-03-30 08")
-    t.park_open_all_hour(1, hour)
-    t.write(migrated)
-    aggregate(migrated, hour)
-    rides, parks = assert_matches_reference(migrated, hour)
+    # Ride 10 opened at 00:30 local on the 30th (same park day), ride 11 at 23:30 local on the 29th.
+    rides, parks = _down_all_hour_after_one_opening(
+        migrated, "Europe/Amsterdam", "2025-03-30 08", same_day="2025-03-29 23:30:00", day_before="2025-03-29 22:30:00"
+    )
     assert rides[10]["ride_operated"] == 1 and rides[10]["down_snapshots"] == 6
     assert rides[11]["ride_operated"] == 0 and rides[11]["down_snapshots"] == 0
     assert parks[1]["shame_score"] == D("10.0")
+
+
+def _down_all_hour_after_one_opening(migrated, tz: str, hour: str, same_day: str, day_before: str):
+    """Park 1 in ``tz`` open all of ``hour`` (``YYYY-MM-DD HH``), rides 10 and 11 DOWN all of it, each
+    with one OPERATING snapshot before: ride 10's at ``same_day``, ride 11's at ``day_before``."""
+    t = Tracker().park(1, tz=tz).ride(10, 1).ride(11, 1)
+    t.snap(10, same_day, "OPERATING", 5)
+    t.snap(11, day_before, "OPERATING", 5)
+    for ride in (10, 11):
+        every_10(ride, t, ["DOWN"] * 6, hour=hour)
+    t.park_open_all_hour(1, f"{hour}:00:00")
+    t.write(migrated)
+    aggregate(migrated, f"{hour}:00:00")
+    return assert_matches_reference(migrated, f"{hour}:00:00")
 
 
 def test_local_day_of_a_park_west_of_utc_on_fall_back(migrated):
@@ -419,16 +427,10 @@ def test_local_day_of_a_park_whose_midnight_is_skipped_by_dst(migrated):
     # America/Santiago springs forward at local midnight: 2025-09-06 23:59:59 -04 is followed by
     # 2025-09-07 01:00:00 -03. The 7th starts at 01:00 local = 04:00 UTC (not 03:00 UTC, which
     # midnight at the new offset would give: 23:00 local on the 6th).
-    hour = "2025-09-07 15:00:00"
-    t = Tracker().park(1, tz="America/Santiago").ride(10, 1).ride(11, 1)
-    t.snap(10, "2025-09-07 04:00:00", "OPERATING", 5)  # 01:00 -03 on the 7th: the day's first instant
-    t.snap(11, "2025-09-07 03:30:00", "OPERATING", 5)  # 23:30 -04 on the 6th: the day before
-    for ride in (10, 11):
-        every_10(ride, t, ["DOWN"] * 6, hour="2025-09-07 15")
-    t.park_open_all_hour(1, hour)
-    t.write(migrated)
-    aggregate(migrated, hour)
-    rides, _ = assert_matches_reference(migrated, hour)
+    # Ride 10 opened at 01:00 -03 on the 7th (the day's first instant), ride 11 at 23:30 -04 on the 6th.
+    rides, _ = _down_all_hour_after_one_opening(
+        migrated, "America/Santiago", "2025-09-07 15", same_day="2025-09-07 04:00:00", day_before="2025-09-07 03:30:00"
+    )
     assert rides[10]["ride_operated"] == 1 and rides[10]["down_snapshots"] == 6
     assert rides[11]["ride_operated"] == 0 and rides[11]["down_snapshots"] == 0
 
