@@ -115,13 +115,7 @@ def settled_hour(context: Mapping[str, Any]) -> hours.ResolvedHour:
     if now < ready <= now + WAIT_FOR_SETTLE_AT_MOST + settle:
         from airflow.sdk.exceptions import AirflowRescheduleException
 
-        log.info(
-            "hour %s has not settled yet: its snapshots may still be arriving until %s UTC (its end + %g min, "
-            "THEMEPARK_SETTLE_MINUTES); this task waits until then (rescheduled, no try used)",
-            resolved.hour,
-            f"{ready:%Y-%m-%d %H:%M:%S}",
-            settle.total_seconds() / 60,
-        )
+        log.info("%s; this task waits until then (rescheduled, no try used)", hours.not_settled(resolved.hour, settle))
         raise AirflowRescheduleException(reschedule_date=ready)
     hours.check_settled(resolved.hour, settle, now)
     return resolved

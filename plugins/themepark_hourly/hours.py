@@ -140,7 +140,8 @@ def _interval_note(hour: Hour, start: datetime | None, end: datetime | None) -> 
     return f"; the run's data interval {start.isoformat()} to {end.isoformat()} is not that hour and is ignored"
 
 
-def _not_settled(hour: Hour, settle: timedelta) -> str:
+def not_settled(hour: Hour, settle: timedelta) -> str:
+    """Why ``hour`` is not ready yet and when it will be, for errors and task logs."""
     return (
         f"hour {hour} has not settled yet: its snapshots may still be arriving until "
         f"{hour.settled_at(settle):%Y-%m-%d %H:%M:%S} UTC (its end + {_minutes(settle)}, THEMEPARK_SETTLE_MINUTES)"
@@ -166,7 +167,7 @@ def check_settled(hour: Hour, settle: timedelta, now: datetime, *, run_exists: b
             "No run was created: the scheduler runs this hour once it has settled; to run it by hand, "
             "trigger it after then, or trigger without a logical date for the last settled hour."
         )
-    raise HourNotSettled(f"{_not_settled(hour, settle)}. {advice}")
+    raise HourNotSettled(f"{not_settled(hour, settle)}. {advice}")
 
 
 def _minutes(settle: timedelta) -> str:
