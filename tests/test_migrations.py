@@ -221,9 +221,13 @@ def test_legacy_database_upgrades_in_place(database):
     assert "unique_aggregation" not in keys
     assert {"idx_aggregation_log_date_type", "uq_aggregation_log_run"} <= keys
     # The legacy (ride_id, recorded_at) index is reused, not duplicated under another name; the
-    # look-up index (ride_id, status, recorded_at) is added once.
-    assert _ride_led_indexes(database) == {"idx_ride_time": "ride_id,recorded_at",
-                                           "idx_rss_ride_status_recorded": "ride_id,status,recorded_at,computed_is_open"}
+    # look-up indexes (ride_id, status, recorded_at) and (ride_id, computed_is_open, status,
+    # recorded_at) are added once each.
+    assert _ride_led_indexes(database) == {
+        "idx_ride_time": "ride_id,recorded_at",
+        "idx_rss_ride_status_recorded": "ride_id,status,recorded_at,computed_is_open",
+        "idx_rss_ride_open_status_recorded": "ride_id,computed_is_open,status,recorded_at",
+    }
 
     # What the old schema made impossible: two hourly rows on one day, with their start hour.
     for hour in (13, 14):
@@ -255,7 +259,7 @@ def test_lookup_index_is_not_added_when_an_equivalent_one_exists(database, tmp_p
         migrations.migrate(conn, folder=tmp_path)
     database.execute("ALTER TABLE ride_status_snapshots ADD INDEX ops_ride_status_time (ride_id, status, recorded_at)")
     with database.connect() as conn:
-        assert [m.split("_")[0] for m in migrations.migrate(conn).applied] == ["018", "019", "020"]
+        assert [m.split("_")[0] for m in migrations.migrate(conn).applied] == ["018", "019", "020", "021"]
     indexes = _ride_led_indexes(database)
     assert "idx_rss_ride_status_recorded" not in indexes
     assert indexes["ops_ride_status_time"] == "ride_id,status,recorded_at"

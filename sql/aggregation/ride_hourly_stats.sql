@@ -11,7 +11,8 @@
 SELECT park_id, timezone FROM parks ORDER BY park_id;
 
 -- name: drop_staging
-DROP TEMPORARY TABLE IF EXISTS tmp_park_day, tmp_park_cell, tmp_snap, tmp_ride_hour, tmp_last_open, tmp_ride_down;
+DROP TEMPORARY TABLE IF EXISTS tmp_park_day, tmp_park_cell, tmp_snap, tmp_ride_hour, tmp_last_open, tmp_last_legacy_open,
+    tmp_ride_down;
 
 -- name: create_park_day
 -- Local midnight of each park's day containing H, in UTC. Computed in Python from the park's
@@ -248,9 +249,38 @@ WHERE t.needs_lookup = 1
   AND (SELECT COUNT(*) FROM ride_status_snapshots rssd
        WHERE rssd.ride_id = t.ride_id AND rssd.recorded_at = t.last_open) > 1;
 
+-- The latest open row of an older collector (status NULL, computed_is_open = 1) before H: a
+-- loose index scan of (ride_id, computed_is_open, status, recorded_at) (migration 021) lands on
+-- it for every ride at once, two dives a ride, whatever lies before or after H. A per-ride dive
+-- could not: the optimizer runs it as a look-up of (ride_id, status) read backwards from the
+-- ride's newest row, and a ride that was never open that way reads all its history.
+-- name: create_last_legacy_open
+CREATE TEMPORARY TABLE tmp_last_legacy_open (
+    ride_id INT NOT NULL PRIMARY KEY,
+    last_open TIMESTAMP NULL
+) ENGINE=MEMORY;
+
+-- name: fill_last_legacy_open
+INSERT INTO tmp_last_legacy_open (ride_id, last_open)
+SELECT rssy.ride_id, MAX(rssy.recorded_at)
+FROM ride_status_snapshots rssy
+WHERE rssy.status IS NULL
+  AND rssy.computed_is_open = 1
+  AND rssy.recorded_at < %(hour_start)s
+GROUP BY rssy.ride_id;
+
 -- name: last_legacy_open
--- The latest open row of an older collector (status NULL, computed_is_open = 1) before H that
--- counts: looked at only when the OPERATING rows do not already say "open today".
+-- Looked at only when the OPERATING rows do not already say "open today".
+UPDATE tmp_ride_hour t
+JOIN tmp_last_legacy_open lo ON lo.ride_id = t.ride_id
+SET t.last_legacy_open = lo.last_open
+WHERE t.needs_lookup = 1
+  AND (t.last_open IS NULL OR t.last_open < t.day_start);
+
+-- name: settle_last_legacy_open
+-- As settle_last_open: where the row found would matter (it is today, or it may make a
+-- down-reporting ride known to operate) and its second has another row, it becomes the latest
+-- legacy open row that counts, NULL if none.
 UPDATE tmp_ride_hour t
 SET t.last_legacy_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
                           WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
@@ -260,7 +290,10 @@ SET t.last_legacy_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
                                               AND rss2.snapshot_id > rss.snapshot_id)
                           ORDER BY rss.recorded_at DESC LIMIT 1)
 WHERE t.needs_lookup = 1
-  AND (t.last_open IS NULL OR t.last_open < t.day_start);
+  AND t.last_legacy_open IS NOT NULL
+  AND (t.last_legacy_open >= t.day_start OR t.down_reporting = 1)
+  AND (SELECT COUNT(*) FROM ride_status_snapshots rssd
+       WHERE rssd.ride_id = t.ride_id AND rssd.recorded_at = t.last_legacy_open) > 1;
 
 -- name: open_or_known
 -- Open earlier today (park-local midnight to H); and, in down-reporting parks only, known to
