@@ -1,7 +1,8 @@
-"""The `check` task: each check passes on a sound hour and fails, named with its values, when broken.
+"""The hour's checks (run by aggregate_parks once its rows are written): each passes on a sound
+hour and fails, named with its values, when broken.
 
-Each break is made between aggregate_parks and check (the rows written, then corrupted or their
-snapshots changed), through the DAG run by Airflow (dag.test()).
+Each break is made between the park aggregation and the checks (the rows written, then corrupted
+or their snapshots changed), through the DAG run by Airflow (dag.test()).
 """
 
 from __future__ import annotations
@@ -29,17 +30,17 @@ def _hour(database, yesterday: bool = False, today: bool = True) -> None:
 
 
 def _run_with_break(dag, database, monkeypatch, *statements: str):
-    from themepark_hourly import airflow_tasks
+    from themepark_hourly import aggregation
 
-    original = airflow_tasks.aggregate_parks
+    original = aggregation.aggregate_parks
 
-    def then_break(context):
-        result = original(context)
+    def then_break(conn, hour):
+        result = original(conn, hour)
         for sql in statements:
             assert database.execute(sql) >= 1, sql  # the break really changed something
         return result
 
-    monkeypatch.setattr(airflow_tasks, "aggregate_parks", then_break)
+    monkeypatch.setattr(aggregation, "aggregate_parks", then_break)
     return dag.test(logical_date=LOGICAL)
 
 
@@ -52,11 +53,18 @@ def _log(database):
     return row
 
 
+def database_parks_processed(database) -> int:
+    [(parks,)] = database.query("SELECT parks_processed FROM aggregation_log")
+    return int(parks)
+
+
 def test_a_sound_hour_passes_every_check(dag, migrated):
     _hour(migrated, yesterday=True)
     run = dag.test(logical_date=LOGICAL)
-    assert _states(run)["check"] == "success" and str(run.state) == "success"
+    assert _states(run)["aggregate_parks"] == "success" and str(run.state) == "success"
     assert _log(migrated)[:3] == ("success", None, None)
+    parks_ti = next(t for t in run.get_task_instances() if t.task_id == "aggregate_parks")
+    assert parks_ti.xcom_pull(task_ids="aggregate_parks")["checks_passed"] == 5
 
 
 @pytest.mark.parametrize(
@@ -100,16 +108,13 @@ def test_each_broken_check_fails_the_run_names_its_values_and_keeps_the_rows(dag
     _hour(migrated)
     run = _run_with_break(dag, migrated, monkeypatch, *breaks)
     states = _states(run)
-    assert (states["aggregate_parks"], states["check"], states["log"], str(run.state)) == (
-        "success",
-        "failed",
-        "failed",
-        "failed",
-    )
-    check_ti = next(t for t in run.get_task_instances() if t.task_id == "check")
-    assert check_ti.try_number == 1
+    assert (states["aggregate_parks"], states["log"], str(run.state)) == ("failed", "failed", "failed")
+    parks_ti = next(t for t in run.get_task_instances() if t.task_id == "aggregate_parks")
+    assert parks_ti.try_number == 1  # not retried: the check's answer would not change
     status, error, failed_task, rides = _log(migrated)
     assert (status, failed_task, rides) == ("failed", "check", 2)
+    # aggregate_parks committed its row before the check failed: the log row counts it.
+    assert database_parks_processed(migrated) == 1
     assert error.startswith("check failed: ChecksFailed: hour 2025-12-08 14:00-15:00 UTC: ")
     assert "check(s) failed (the rows stay)" in error
     for part in named:
@@ -121,7 +126,7 @@ def test_each_broken_check_fails_the_run_names_its_values_and_keeps_the_rows(dag
 def test_a_silent_collector_is_named_as_such(dag, migrated):
     _hour(migrated, yesterday=True, today=False)
     run = dag.test(logical_date=LOGICAL)
-    assert _states(run)["check"] == "failed"
+    assert _states(run)["aggregate_parks"] == "failed"
     error = _log(migrated)[1]
     assert (
         "collector_not_silent is false: silent collector: no ride snapshot in the hour, 6 in the same hour the day before"

@@ -54,12 +54,11 @@ def test_dag_file_does_no_database_or_network_work_at_import():
 
 
 def test_tasks_and_dependencies(dag):
-    assert set(dag.task_ids) == {"migrate", "aggregate_rides", "aggregate_parks", "check", "late_data", "log"}
+    assert set(dag.task_ids) == {"migrate", "aggregate_rides", "aggregate_parks", "late_data", "log"}
     assert dag.get_task("migrate").downstream_task_ids == {"aggregate_rides", "late_data"}
     assert dag.get_task("late_data").downstream_task_ids == {"log"}
     assert dag.get_task("aggregate_rides").downstream_task_ids == {"aggregate_parks"}
-    assert dag.get_task("aggregate_parks").downstream_task_ids == {"check"}
-    assert dag.get_task("check").downstream_task_ids == {"log"}
+    assert dag.get_task("aggregate_parks").downstream_task_ids == {"log"}
     assert str(dag.get_task("log").trigger_rule) in ("all_done", "TriggerRule.ALL_DONE")
 
 

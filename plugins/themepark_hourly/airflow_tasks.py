@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import logging
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
@@ -16,9 +17,19 @@ from themepark_hourly import aggregation, checks, config, db, hours, late_data, 
 
 log = logging.getLogger("themepark_hourly")
 
-# The tasks whose outcome the `log` task records, in run order.
-AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "check", "late_data")
+# The tasks whose outcome the `log` task records, in run order. The hour's checks run inside
+# aggregate_parks (one task start less per hour); a failed check is logged as step "check".
+AGGREGATION_TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "late_data")
 ERROR_XCOM_KEY = "error"
+# Where a task records which step of it failed, when that is not the task itself ("check").
+FAILED_STEP_XCOM_KEY = "failed_step"
+# What a task wrote before a later step of it failed (aggregate_parks' rows when a check fails).
+COMMITTED_XCOM_KEY = "committed"
+# migrate's own results (started_at, newest snapshot ids): its return value is the branch choice.
+MIGRATED_XCOM_KEY = "migrated"
+# A task that did not have to run is fine: late_data is skipped by migrate's branch when the run
+# does not search for late data, and then starts no process.
+NOT_RUN_OK = {"late_data": "skipped"}
 # A run of the hour under way or the next one waits for it to settle (the task is rescheduled,
 # no try used): the settle time is then at most this plus the settle delay ahead. An hour further
 # ahead is refused: a mistyped date, not a run started a little early.
@@ -74,6 +85,8 @@ def _reports_errors(task_id: str) -> Callable[[F], F]:
                 if ti is not None:
                     try:
                         ti.xcom_push(key=ERROR_XCOM_KEY, value=f"{type(exc).__name__}: {exc}")
+                        if isinstance(exc, checks.ChecksFailed):
+                            ti.xcom_push(key=FAILED_STEP_XCOM_KEY, value="check")
                     except Exception:  # noqa: BLE001 - the original error matters more
                         log.warning("could not record the error of %s in XCom", task_id)
                 if is_permanent(exc):
@@ -137,7 +150,12 @@ def _now() -> datetime:
 
 
 @_reports_errors("migrate")
-def migrate(context: Mapping[str, Any]) -> dict[str, Any]:
+def migrate(context: Mapping[str, Any]) -> list[str]:
+    """Apply pending migrations; return the tasks to run next (Airflow's branch choice).
+
+    late_data follows only for runs that search for late data: for the others (backfills, manual
+    runs) the scheduler marks it skipped and starts no process for it.
+    """
     started = _now()
     with db.connection(config.migrate_conn_id()) as conn:
         result = migrations.migrate(conn)
@@ -152,12 +170,16 @@ def migrate(context: Mapping[str, Any]) -> dict[str, Any]:
     log.info("migrate: %s", result.summary())
     # The run's first task records when the run's work started, for aggregation_log.started_at:
     # dag_run.start_date is the logical date under `airflow dags test`, and survives clearing.
-    return {
-        "applied": result.applied,
-        "version": result.current_version,
-        "started_at": started.isoformat(),
-        "newest_snapshot_ids": newest,
-    }
+    context["ti"].xcom_push(
+        key=MIGRATED_XCOM_KEY,
+        value={
+            "applied": result.applied,
+            "version": result.current_version,
+            "started_at": started.isoformat(),
+            "newest_snapshot_ids": newest,
+        },
+    )
+    return ["aggregate_rides", "late_data"] if _searches_late_data(context) else ["aggregate_rides"]
 
 
 @_reports_errors("aggregate_rides")
@@ -182,6 +204,7 @@ def aggregate_rides(context: Mapping[str, Any]) -> dict[str, Any]:
 
 @_reports_errors("aggregate_parks")
 def aggregate_parks(context: Mapping[str, Any]) -> dict[str, Any]:
+    """Write the hour's park rows, then check the hour's ride and park rows (checks.py)."""
     resolved = settled_hour(context)
     log.info("aggregate_parks: hour %s (%s)", resolved.hour, resolved.reason)
     with db.connection() as conn:
@@ -201,14 +224,14 @@ def aggregate_parks(context: Mapping[str, Any]) -> dict[str, Any]:
             resolved.hour,
             result.parks_without_snapshots,
         )
-    return {"hour_start": resolved.hour.start.isoformat(), **result.as_dict()}
-
-
-@_reports_errors("check")
-def check_hour(context: Mapping[str, Any]) -> dict[str, Any]:
-    resolved = settled_hour(context)
-    report = checks.run(resolved.hour, config.conn_id(), context)
-    return {"hour_start": resolved.hour.start.isoformat(), **report.as_dict()}
+    written = {"hour_start": resolved.hour.start.isoformat(), **result.as_dict()}
+    try:
+        report = checks.run(resolved.hour, config.conn_id(), context)
+    except Exception:
+        # The rows are committed and stay: the log row still counts them.
+        context["ti"].xcom_push(key=COMMITTED_XCOM_KEY, value=written)
+        raise
+    return {**written, **report.as_dict()}
 
 
 def _searches_late_data(context: Mapping[str, Any]) -> bool:
@@ -230,7 +253,7 @@ def reaggregate_late_data(context: Mapping[str, Any]) -> dict[str, Any]:
     minutes = _interval_minutes(context)
     window = config.late_data_window()
     run_id = context["dag_run"].run_id
-    migrated = context["ti"].xcom_pull(task_ids="migrate") or {}
+    migrated = context["ti"].xcom_pull(task_ids="migrate", key=MIGRATED_XCOM_KEY) or {}
     redone: list[str] = []
     failed: list[str] = []
     with db.connection() as conn:
@@ -333,7 +356,16 @@ def _redo_hour(
     )
 
 
-def _upstream_outcome(context: Mapping[str, Any]) -> tuple[dict[str, str], dict[str, Any], list[str]]:
+@dataclass
+class _Outcome:
+    states: dict[str, str]
+    results: dict[str, Any]
+    errors: list[str]
+    # The step that failed, per task whose failure was not the task itself ("check").
+    failed_steps: dict[str, str]
+
+
+def _upstream_outcome(context: Mapping[str, Any]) -> _Outcome:
     """States and results of the aggregation tasks in this run, and the errors they recorded."""
     ti = context["ti"]
     dag_run = context["dag_run"]
@@ -345,19 +377,37 @@ def _upstream_outcome(context: Mapping[str, Any]) -> tuple[dict[str, str], dict[
         log.warning("log: could not read task states (%s); judging by task results", exc)
     results: dict[str, Any] = {}
     errors = []
+    failed_steps: dict[str, str] = {}
     for task_id in AGGREGATION_TASKS:
         results[task_id] = ti.xcom_pull(task_ids=task_id)
         state = states.setdefault(task_id, "success" if results[task_id] is not None else "failed")
-        if state == "success":
+        if state == "success" or NOT_RUN_OK.get(task_id) == state:
             continue
+        # Rows the task committed before a later step of it failed still count.
+        results[task_id] = results[task_id] or ti.xcom_pull(task_ids=task_id, key=COMMITTED_XCOM_KEY)
+        step = ti.xcom_pull(task_ids=task_id, key=FAILED_STEP_XCOM_KEY) or task_id
+        failed_steps[task_id] = step
         error = ti.xcom_pull(task_ids=task_id, key=ERROR_XCOM_KEY)
         if error:
-            errors.append(f"{task_id} failed: {error}")
+            errors.append(f"{step} failed: {error}")
         elif state == "upstream_failed":
             errors.append(f"{task_id} did not run (upstream failed)")
         else:
             errors.append(f"{task_id} ended {state}")
-    return states, results, errors
+    return _Outcome(states, results, errors, failed_steps)
+
+
+def _failed_step(outcome: _Outcome) -> str | None:
+    """The first task that did not end as it should, or the step of it that failed ("check")."""
+    for task_id in AGGREGATION_TASKS:
+        state = outcome.states.get(task_id)
+        if state != "success" and NOT_RUN_OK.get(task_id) != state:
+            return outcome.failed_steps.get(task_id, task_id)
+    return None
+
+
+def ti_migrated(context: Mapping[str, Any]) -> dict[str, Any] | None:
+    return context["ti"].xcom_pull(task_ids="migrate", key=MIGRATED_XCOM_KEY)
 
 
 def _run_started_at(migrated: Mapping[str, Any] | None, dag_run: Any) -> datetime | None:
@@ -368,7 +418,8 @@ def _run_started_at(migrated: Mapping[str, Any] | None, dag_run: Any) -> datetim
 
 def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
     dag_run = context["dag_run"]
-    states, results, errors = _upstream_outcome(context)
+    outcome = _upstream_outcome(context)
+    states, results, errors = outcome.states, outcome.results, outcome.errors
 
     try:
         resolved = resolve_hour(context)
@@ -385,14 +436,14 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
         aggregation_date=day_source.astimezone(UTC).date(),
         hour_start=hour_start,
         hour_end=hour_end,
-        started_at=_run_started_at(results["migrate"], dag_run),
+        started_at=_run_started_at(ti_migrated(context), dag_run),
         completed_at=_now(),
         status=status,
         error_message="; ".join(errors) or None,
         # Rows a successful task committed, even when a later task failed (a failed check keeps them).
         parks_processed=int(parks.get("parks_written", 0)),
         rides_processed=int(rides.get("rides_written", 0)),
-        failed_task=next((t for t in AGGREGATION_TASKS if states.get(t) != "success"), None),
+        failed_task=_failed_step(outcome),
     )
     with db.connection() as conn:
         run_log.write(conn, entry)

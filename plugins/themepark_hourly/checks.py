@@ -1,9 +1,9 @@
-"""The `check` task: the common-sql provider's check operators run on the hour just written.
+"""The hour's checks: the common-sql provider's check operators run on the hour just written.
 
 Value bounds are SQLColumnCheckOperator min/max checks; consistency and a silent collector are
 SQLTableCheckOperator expressions from sql/checks/hourly_checks.sql. They run one after the other
-inside one task (one task start instead of five, and every failure reported together), through
-the DAG's connection with a UTC session. A failed check fails the task at once (the rows follow
+inside the aggregate_parks task once its rows are committed (no task start of their own, and
+every failure reported together), through the DAG's connection with a UTC session. A failed check fails the task at once (the rows follow
 the rules and stay; the check is an alarm, retrying cannot change its answer) and names each
 failed check with its values.
 """
