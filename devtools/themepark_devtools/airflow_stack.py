@@ -88,6 +88,15 @@ def iso(value: datetime | str | None) -> str | None:
     return value.isoformat()
 
 
+def _depth(proc: Any, root_pid: int) -> int:
+    """How many parents up ``proc``'s root is (1: a child of it)."""
+    depth, current = 0, proc
+    while current is not None and current.pid != root_pid:
+        depth += 1
+        current = current.parent()
+    return depth
+
+
 def _process_group_alive(pgid: int) -> bool:
     try:
         os.killpg(pgid, 0)
@@ -309,6 +318,9 @@ class AirflowStack:
                 # LocalExecutor starts this many worker processes up front (32 by default: ~1.8 GB).
                 "AIRFLOW__CORE__PARALLELISM": str(parallelism),
                 "AIRFLOW__CORE__UNIT_TEST_MODE": "False",
+                # As docker-compose.yaml: plugins load at start-up, so the package's preload
+                # (plugins/themepark_hourly/preload.py) is inherited by every forked task process.
+                "AIRFLOW__CORE__LAZY_LOAD_PLUGINS": "False",
                 "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": self.postgres.url,
                 "AIRFLOW__API__HOST": "127.0.0.1",
                 "AIRFLOW__API__PORT": str(self.api_port),
@@ -465,6 +477,49 @@ class AirflowStack:
                     out[name] += p.memory_full_info().pss if pss else p.memory_info().rss
             except (psutil.Error, ProcessLookupError):
                 continue
+        return out
+
+    def cpu_seconds(self) -> dict[str, float]:
+        """CPU seconds (user + system) used so far, per part of the stack; differences between two
+        calls are what the stack spent meanwhile.
+
+        Each part is a process tree: a process's reaped children are in its children_* times and
+        live ones are counted themselves, so nothing is counted twice (by tree, not by process
+        group: PostgreSQL's backends leave their postmaster's group). The scheduler's tree is split
+        into the scheduler itself, the LocalExecutor's workers (each the task SDK's supervisor of
+        the tasks it runs) and the task processes they fork.
+        """
+        import psutil
+
+        roots = {name: proc.pid for name, proc in self.procs.items()}
+        if self.postgres.proc is not None:
+            roots["postgres (metadata)"] = self.postgres.proc.pid
+        out: dict[str, float] = {}
+
+        def add(part: str, value: float) -> None:
+            out[part] = out.get(part, 0.0) + value
+
+        for name, pid in roots.items():
+            try:
+                root = psutil.Process(pid)
+                tree = [(root, 0)] + [(c, _depth(c, pid)) for c in root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for proc, depth in tree:
+                try:
+                    t = proc.cpu_times()
+                except psutil.Error:
+                    continue
+                own, children = t.user + t.system, t.children_user + t.children_system
+                if name != "scheduler":
+                    add(name, own + children)
+                elif depth == 0:
+                    add("scheduler", own)  # its children (the workers) are alive and counted below
+                elif depth == 1:
+                    add("executor workers (supervisors)", own)
+                    add("task processes", children)
+                else:
+                    add("task processes", own + children)
         return out
 
     # ------------------------------------------------------------------ polling
