@@ -1,10 +1,11 @@
-"""`make bench-airflow`: the DAG under Airflow 3.3's real scheduler, at tracker scale (issue #11).
+"""`make bench-airflow`: the DAG under Airflow 3.3's real scheduler, at tracker scale.
 
-    python bench/airflow_bench.py [--single-hours 2] [--backfill-max-active-runs 10]
-                                  [--parallelism 8] [--out FILE] [--set AIRFLOW__X__Y=V ...]
+    python bench/airflow_bench.py [--single-hours 2] [--backfill-hours 168]
+                                  [--backfill-max-active-runs 10] [--parallelism 8] [--out FILE]
+                                  [--set AIRFLOW__X__Y=V ...]
 
-Loads (or reuses, by fingerprint) bench.py's ``tracker_2d`` data set (4,240 rides, 2 days) into
-``themepark_bench_tracker_2d`` on the benchmark server, starts an AirflowStack
+Loads (or reuses, by fingerprint) bench.py's ``tracker_30d`` data set (4,240 rides, 30 days) into
+``themepark_bench_tracker_30d`` on the benchmark server, starts an AirflowStack
 (devtools/themepark_devtools/airflow_stack.py: api-server, scheduler, dag-processor, triggerer,
 LocalExecutor, private PostgreSQL) whose AIRFLOW_CONN_THEMEPARK_DB is that database, unpauses the
 DAG and measures:
@@ -12,16 +13,16 @@ DAG and measures:
 1. one hour at a time: a REST trigger with a logical date on the hour (a real run through the
    scheduler and the LocalExecutor, as a scheduled one; only its creation differs: the scheduler
    creates scheduled runs of settled recent hours only, and the data is from 2025), for
-   ``--single-hours`` hours of the data set's first day, one after the other;
-2. a REST backfill (the UI's dialog) of the 24 hours of the data set's second day with the
-   backfill's default max_active_runs (10);
+   ``--single-hours`` hours just before the backfill's, one after the other;
+2. a REST backfill (the UI's dialog) of ``--backfill-hours`` hours (default 168, a week) ending
+   with the data set's last template day, with the backfill's default max_active_runs (10);
 
 and reports, from the API's run and task-instance objects: each run's queued -> start -> end, each
-task's scheduled -> queued -> start -> end and the gaps between tasks, the backfill's wall (POST to
-the last run's end, and to the scheduler marking it completed), hours per minute, and the two
-aggregation tasks' database time: read from their task logs (the line before the aggregation and
-the line after it, connection included) and measured again afterwards the way bench.py does (the
-DAG's aggregation functions on one warm connection, without Airflow).
+task's scheduled -> queued -> start -> end and the gaps between tasks, the backfill's wall (its
+creation to the last run's end), hours per minute, the CPU seconds per backfilled hour of each
+part of the machine (scheduler, executor workers, task processes, api-server, dag-processor,
+triggerer, PostgreSQL, MariaDB: AirflowStack.cpu_seconds), and the two aggregation tasks' database
+time read from their task logs and measured again afterwards the way bench.py does.
 
 The run the scheduler creates on unpausing (the latest settled hour of today: no data in this
 database) is waited for before measuring and reported as the one real scheduled run.
@@ -50,22 +51,44 @@ from themepark_devtools.airflow_stack import AirflowStack  # noqa: E402
 from themepark_hourly import aggregation  # noqa: E402
 from themepark_hourly.hours import Hour  # noqa: E402
 
-DATASET = "tracker_2d"
-TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "check", "late_data", "log")
+DATASET = "tracker_30d"
+TASKS = ("migrate", "aggregate_rides", "aggregate_parks", "late_data", "log")
 UPSTREAM = {
     "migrate": (),
     "aggregate_rides": ("migrate",),
     "late_data": ("migrate",),
     "aggregate_parks": ("aggregate_rides",),
-    "check": ("aggregate_parks",),
-    "log": ("check", "late_data"),
+    "log": ("aggregate_parks", "late_data"),
 }
-# The run's critical path: late_data runs beside aggregate_rides .. check.
-CHAIN = ("migrate", "aggregate_rides", "aggregate_parks", "check", "log")
+# The run's critical path: late_data (scheduled runs only; skipped, no process, elsewhere) runs
+# beside aggregate_rides and aggregate_parks (which checks the hour).
+CHAIN = ("migrate", "aggregate_rides", "aggregate_parks", "log")
 AGGREGATION_TASKS = ("aggregate_rides", "aggregate_parks")
-# bench.py's template day starts at WINDOW_START; tracker_2d holds that day and the one before it.
+# bench.py's template day starts at WINDOW_START; tracker_30d holds it and the 29 days before it.
+# The backfill ends with that day; the single hours come just before the backfill's first hour.
 SECOND_DAY = bench.WINDOW_START
-FIRST_DAY_LAST_HOUR = SECOND_DAY - timedelta(hours=1)
+
+
+def mariadb_cpu_seconds(server: str, database: str) -> float | None:
+    """CPU seconds the benchmark's MariaDB server has used, when it runs on this machine."""
+    import psutil
+
+    with bench.connected(server, database) as conn:
+        cur = conn.cursor()
+        cur.execute("SELECT @@pid_file")
+        (pid_file,) = cur.fetchone()
+    try:
+        pid = int(Path(pid_file).read_text().split()[0])
+        t = psutil.Process(pid).cpu_times()
+    except (OSError, ValueError, IndexError, psutil.Error):
+        return None  # a server elsewhere: its CPU is not this machine's
+    return t.user + t.system + t.children_user + t.children_system
+
+
+def cpu_by_process(before: dict[str, float], after: dict[str, float], hours: int) -> dict[str, Any]:
+    """CPU seconds per hour aggregated, per part of the stack (and MariaDB), between two readings."""
+    parts = {k: round((after.get(k, 0.0) - before.get(k, 0.0)) / hours, 3) for k in after}
+    return {"cpu_seconds_per_hour": parts, "total_per_hour": round(sum(parts.values()), 3)}
 
 
 def ts(value: str | None) -> datetime | None:
@@ -212,7 +235,16 @@ def db_seconds_direct(server: str, database: str, hours: list[datetime]) -> dict
 
 
 def run_benchmark(args: argparse.Namespace, server: str, database: str) -> dict[str, Any]:
-    extra_env = {"THEMEPARK_SNAPSHOT_INTERVAL_MINUTES": str(bench.INTERVAL_MINUTES)}
+    extra_env = {
+        "THEMEPARK_SNAPSHOT_INTERVAL_MINUTES": str(bench.INTERVAL_MINUTES),
+        # Airflow's defaults, where AirflowStack sets its own for the tests' sake (a DAG file's
+        # change seen in seconds): a deployment re-parsing the DAG every 5 s would be measured.
+        "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "300",
+        "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "30",
+        "AIRFLOW__DAG_PROCESSOR__BUNDLE_REFRESH_CHECK_INTERVAL": "5",
+        "AIRFLOW__DAG_PROCESSOR__PARSING_PROCESSES": "2",
+        "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "5",
+    }
     for item in args.set:
         key, _, value = item.partition("=")
         extra_env[key] = value
@@ -240,10 +272,12 @@ def run_benchmark(args: argparse.Namespace, server: str, database: str) -> dict[
         print(f"first scheduled run ({scheduled['logical_date']}, empty hour): queued->end "
               f"{result['first_scheduled_run']['queued_to_end']} s", flush=True)
 
+        first = SECOND_DAY + timedelta(hours=24 - args.backfill_hours)
+        last = SECOND_DAY + timedelta(hours=23)
         # 1. One hour at a time, through a REST trigger with a logical date.
         singles = []
         for k in range(args.single_hours):
-            hour = FIRST_DAY_LAST_HOUR - timedelta(hours=args.single_hours - 1 - k)
+            hour = first - timedelta(hours=args.single_hours - k)
             run = stack.trigger_run(hour, run_id=f"bench_single__{hour:%Y%m%dT%H}")
             done = stack.wait_for_run(run["dag_run_id"], timeout=600)
             singles.append(describe_run(stack, done))
@@ -251,13 +285,14 @@ def run_benchmark(args: argparse.Namespace, server: str, database: str) -> dict[
                   flush=True)
         result["single_hours"] = singles
 
-        # 2. The backfill of the second day's 24 hours.
-        first, last = SECOND_DAY, SECOND_DAY + timedelta(hours=23)
+        # 2. The backfill of the hours up to the template day's last one.
+        cpu_before = {**stack.cpu_seconds(), "mariadb": mariadb_cpu_seconds(server, database) or 0.0}
         posted_at = datetime.now(UTC)
         posted = time.monotonic()
         backfill = stack.create_backfill(first, last, max_active_runs=args.backfill_max_active_runs)
-        runs = stack.wait_for_backfill_runs(backfill["id"], 24, timeout=1800)
+        runs = stack.wait_for_backfill_runs(backfill["id"], args.backfill_hours, timeout=3600)
         runs_done = time.monotonic() - posted
+        cpu_after = {**stack.cpu_seconds(), "mariadb": mariadb_cpu_seconds(server, database) or 0.0}
         completed = stack.wait_for_backfill(backfill["id"], timeout=300)
         marked_done = time.monotonic() - posted
         described = [describe_run(stack, r) for r in sorted(runs, key=lambda r: r["logical_date"])]
@@ -278,7 +313,9 @@ def run_benchmark(args: argparse.Namespace, server: str, database: str) -> dict[
             "wall_post_to_all_runs_seen_done": round(runs_done, 1),
             "wall_post_to_completed_seen": round(marked_done, 1),
             "last_run_end_to_completed_at": secs(max(e for e in ends if e), ts(completed.get("completed_at"))),
-            "hours_per_minute": round(24 / wall * 60, 2) if wall else None,
+            "hours_per_minute": round(args.backfill_hours / wall * 60, 2) if wall else None,
+            "cpu": cpu_by_process(cpu_before, cpu_after, args.backfill_hours),
+            "cpu_wall_seconds": round(runs_done, 1),
             "run_list": described,
         }
         others = stack.list_runs(run_type="scheduled")
@@ -329,7 +366,7 @@ def print_report(result: dict[str, Any]) -> None:
               f"{f(r['start_to_end'], 10)} {f(r['critical_path_in_tasks'], 8)} {f(r['critical_path_between_tasks'])} "
               f"{f(r.get('db_seconds_from_log'))} {f(direct.get(_key(r['logical_date'])), 10)}")
     s = result["summary"]
-    print("\nper task, seconds (backfill: median (min..max) over its 24 runs)")
+    print("\nper task, seconds (backfill: median (min..max) over its runs)")
     keys = ("ready_to_scheduled", "scheduled_to_queued", "queued_to_start", "start_to_end")
     print(f"  {'task':<16} {'ready->scheduled':>22} {'scheduled->queued':>22} {'queued->start':>22} {'start->end':>22}")
     for label, per_task in (("backfill", s["backfill_tasks"]), *((f"single {r['logical_date']}", {
@@ -345,13 +382,19 @@ def print_report(result: dict[str, Any]) -> None:
                     cells.append(f"{v['median']:.2f}" if v else "-")
             print(f"  {task_id:<16} " + " ".join(f"{c:>22}" for c in cells))
     b = result["backfill"]
-    print(f"\nbackfill of 24 hours, max_active_runs {b['max_active_runs']}: created -> last run end "
+    print(f"\nbackfill of {b['runs']} hours, max_active_runs {b['max_active_runs']}: created -> last run end "
           f"{b['wall_created_to_last_run_end']} s = {b['hours_per_minute']} hours/minute; completed_at "
           f"{b['last_run_end_to_completed_at']} s after the last run ended; states {b['states']}")
+    cpu = b["cpu"]
+    print(f"CPU seconds per backfilled hour, by process ({cpu['total_per_hour']:.3f} in all; the machine has "
+          f"{os.cpu_count()} CPUs, so at most {60 * (os.cpu_count() or 1) / cpu['total_per_hour']:.0f} hours a minute "
+          f"at this cost):")
+    for part, value in sorted(cpu["cpu_seconds_per_hour"].items(), key=lambda kv: -kv[1]):
+        print(f"  {part:<34} {value:7.3f}")
     db_log = s["backfill_runs"]["db_seconds_from_log"]
     db_direct = list(direct[h] for h in direct if h >= b["from"])
     if db_log:
-        print(f"database time of the 24 hours' two aggregation tasks: {db_log['sum']:.2f} s from the task logs "
+        print(f"database time of the backfill's two aggregation tasks: {db_log['sum']:.2f} s from the task logs "
               f"(median {db_log['median']:.3f} s an hour), {sum(db_direct):.2f} s measured again as bench.py does "
               f"(median {statistics.median(db_direct):.3f} s): {100 * db_log['sum'] / b['wall_created_to_last_run_end']:.1f}% "
               f"of the wall (runs overlap: this is a share of the sum, not of the critical path)")
@@ -364,8 +407,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--single-hours", type=int, default=2)
     parser.add_argument("--backfill-max-active-runs", type=int, default=10)
+    parser.add_argument("--backfill-hours", type=int, default=168,
+                        help="hours backfilled, ending with the template day's last (at most 24 x 29)")
     parser.add_argument("--parallelism", type=int, default=8, help="AIRFLOW__CORE__PARALLELISM (the stack's default)")
-    parser.add_argument("--poll", type=float, default=1.0, help="seconds between REST polls")
+    # Polling costs the api-server CPU that the measurement would count: the backfill's wall is
+    # taken from the runs' own end dates, so a slow poll loses nothing.
+    parser.add_argument("--poll", type=float, default=5.0, help="seconds between REST polls")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the Airflow processes, e.g. AIRFLOW__SCHEDULER__...=...")
     parser.add_argument("--keep", action="store_true", help="keep the stack's temp directory (logs)")
