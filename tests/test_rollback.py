@@ -11,6 +11,7 @@ import re
 import shutil
 import subprocess
 import time
+from datetime import datetime
 
 import pendulum
 
@@ -115,6 +116,7 @@ def test_each_down_step_twice_in_the_plain_client_takes_a_new_database_back_to_0
     before = database.schema()
     with database.connect() as conn:
         migrations.migrate(conn)
+    add_hourly_rows(database)
     for path in sorted(DOWN.glob("*.down.sql"), reverse=True):
         first = database.run_client(path)
         assert first.returncode == 0, f"{path.name} failed: {first.stderr}"
@@ -125,6 +127,34 @@ def test_each_down_step_twice_in_the_plain_client_takes_a_new_database_back_to_0
     after = database.schema()
     assert set(after) - set(before) == ARCHIVES
     assert {t: after[t] for t in before} == before
+    assert database.query("SELECT run_id, attempts, archived_by_step FROM aggregation_log_hourly_archive") == [
+        ("run13", 2, 19),
+        ("run14", 2, 19),
+    ]
+    assert database.query("SELECT COUNT(*) FROM ride_hourly_stats_archive") == [(1,)]
+
+
+def test_a_database_at_016_goes_down_with_its_hourly_rows_archived_by_016s_step(database, tmp_path):
+    at_007(database, tmp_path)
+    folder = tmp_path / "upto016"
+    folder.mkdir()
+    for path in MIGRATIONS.glob("*.sql"):
+        if int(path.name[:3]) <= 16:
+            shutil.copy(path, folder / path.name)
+    with database.connect() as conn:
+        migrations.migrate(conn, folder=folder)
+    database.execute(
+        "INSERT INTO aggregation_log (aggregation_date, aggregation_type, aggregated_from_ts, status, dag_id, run_id) "
+        "VALUES ('2025-06-01', 'hourly', '2025-06-01 13:00:00', 'success', 'd', 'r13'), "
+        "('2025-06-01', 'hourly', '2025-06-01 14:00:00', 'success', 'd', 'r14')"
+    )
+    code, out, err = cli("down", "--to", "012")
+    assert code == 0, err
+    assert re.findall(r"undoing (\d{3})", out) == ["016", "015", "014", "013"]
+    assert database.query(
+        "SELECT run_id, aggregated_from_ts, attempts, archived_by_step FROM aggregation_log_hourly_archive ORDER BY 1"
+    ) == [("r13", datetime(2025, 6, 1, 13), None, 16), ("r14", datetime(2025, 6, 1, 14), None, 16)]
+    assert ledger_versions(database) == [1, 2, 3, 4, 5, 6, 7]
 
 
 def test_legacy_tracker_up_through_the_dag_down_to_012_and_up_again(dag, database, tmp_path):
@@ -183,6 +213,11 @@ def test_legacy_tracker_up_through_the_dag_down_to_012_and_up_again(dag, databas
 def _upgraded_with_hourly_rows(database, tmp_path) -> None:
     at_007(database, tmp_path)
     assert cli("up")[0] == 0
+    add_hourly_rows(database)
+
+
+def add_hourly_rows(database) -> None:
+    """Two hourly log rows of one day (attempts 2) and one ride_hourly_stats row, at the head schema."""
     for hour in (13, 14):
         database.execute(
             "INSERT INTO aggregation_log (aggregation_date, aggregation_type, aggregated_from_ts, aggregated_until_ts, "

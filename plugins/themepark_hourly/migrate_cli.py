@@ -70,6 +70,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except migrations.MigrationError as exc:
         print(f"failed: {exc}", file=sys.stderr)
         return 1
+    except Exception as exc:  # noqa: BLE001 - a person reads this: the cause, not a traceback
+        print(f"failed on connection {conn_id!r}: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

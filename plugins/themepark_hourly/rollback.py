@@ -266,9 +266,9 @@ def rollback(conn: Any, target: int, dry_run: bool = False, out: Callable[[str],
     holds it) and checks every step's preconditions before the first one runs (RollbackRefused).
     """
     with db.named_lock(conn, migrations.lock_name(conn), 0):
-        if not dry_run:
-            migrations.ensure_ledger(conn)  # the side table 017/018's down steps read
         steps = plan(conn, target)
+        if steps and not dry_run:
+            migrations.ensure_ledger(conn)  # the side table 017/018's down steps read
         problems = blockers(conn, steps)
         if problems:
             raise RollbackRefused("refused, nothing changed:\n" + "\n".join(f"  - {p}" for p in problems))
