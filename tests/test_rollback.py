@@ -351,3 +351,21 @@ def test_refuses_at_once_while_a_run_holds_the_migration_lock(database, tmp_path
             code, _, err = cli("down", "--to", "012", *dry_run)
             assert code == migrate_cli.REFUSED and "refused, nothing changed" in err
         assert state(database) == before
+
+
+def test_indexes_not_recorded_as_the_packages_are_kept(database, tmp_path):
+    # A database upgraded by a release that did not record its indexes: no side table at all.
+    _upgraded_with_hourly_rows(database, tmp_path)
+    database.execute("DROP TABLE themepark_schema_created_indexes")
+    indexes_before = {
+        t: database.query(f"SHOW INDEX FROM {t}") for t in ("ride_status_snapshots", "park_activity_snapshots")
+    }
+    before = state(database)
+    code, out, err = cli("down", "--to", "012", "--dry-run")
+    assert code == 0, err
+    assert out.count("(no index recorded as created by this package: none would be dropped)") == 2
+    assert set(re.findall(r"ALTER TABLE (\w+) DROP INDEX", out)) == {"aggregation_log"}  # 015/016's only
+    assert state(database) == before
+    assert cli("down", "--to", "012")[0] == 0
+    assert {t: database.query(f"SHOW INDEX FROM {t}") for t in indexes_before} == indexes_before
+    assert ledger_versions(database) == [1, 2, 3, 4, 5, 6, 7]

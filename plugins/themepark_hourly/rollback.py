@@ -188,6 +188,7 @@ def _dry_run_step(conn: Any, step: DownStep, moved: set[tuple[str, str]], out: C
     printed as it stands. Rows an INSERT ... SELECT would copy are counted; a later step's move
     from the same table into the same archive counts none (the first one took them).
     """
+    unrecorded = False
     for statement in split_statements(step.path.read_text(encoding="utf-8")):
         text = statement.strip()
         if _SKIPPED_IN_DRY_RUN.match(text):
@@ -200,7 +201,9 @@ def _dry_run_step(conn: Any, step: DownStep, moved: set[tuple[str, str]], out: C
                 if db.error_code(exc) != _NO_SUCH_TABLE:
                     raise
                 # 017/018 read the side table, which a real run creates first: none recorded yet.
-                out("    (no index recorded as created by this package: none would be dropped)")
+                if not unrecorded:
+                    out("    (no index recorded as created by this package: none would be dropped)")
+                unrecorded = True
                 continue
             (text,) = db.query_one(conn, f"SELECT @{guarded.group(1)}")
             if text == "DO 0":
@@ -267,11 +270,11 @@ def rollback(conn: Any, target: int, dry_run: bool = False, out: Callable[[str],
     """
     with db.named_lock(conn, migrations.lock_name(conn), 0):
         steps = plan(conn, target)
-        if steps and not dry_run:
-            migrations.ensure_ledger(conn)  # the side table 017/018's down steps read
         problems = blockers(conn, steps)
         if problems:
             raise RollbackRefused("refused, nothing changed:\n" + "\n".join(f"  - {p}" for p in problems))
+        if steps and not dry_run:
+            migrations.ensure_ledger(conn)  # the side table 017/018's down steps read
         moved: set[tuple[str, str]] = set()
         for step in steps:
             if dry_run:
