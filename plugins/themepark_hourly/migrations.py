@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Any
 
 from themepark_hourly import config, db
-from themepark_hourly.sql_files import split_statements
+from themepark_hourly.sql_files import named_statements, split_statements
 
 log = logging.getLogger(__name__)
 
 LEDGER_TABLE = "themepark_schema_migrations"
+#: The ledger's side statements: the indexes each migration added (see _apply), the rows a rollback removes.
+LEDGER_SQL = "ledger.sql"
 _FILE_NAME = re.compile(r"^(\d{3,})_([A-Za-z0-9_]+)\.sql$")
 _NO_SUCH_TABLE = 1146
 
@@ -117,9 +119,20 @@ def pending(migrations: list[Migration], applied: dict[int, str] | None) -> list
     return [m for m in migrations if m.version not in applied]
 
 
+def _indexes(conn: Any) -> tuple[set[str], set[tuple[str, str]]]:
+    """The database's tables and its (table, index) pairs, from information_schema."""
+    sql = named_statements(LEDGER_SQL)
+    tables = {str(t) for (t,) in db.query_all(conn, sql["tables"])}
+    indexes = {(str(t), str(i)) for t, i in db.query_all(conn, sql["indexes"])}
+    return tables, indexes
+
+
 def _apply(conn: Any, migration: Migration) -> int:
     started = time.monotonic()
     statements = split_statements(migration.path.read_text(encoding="utf-8"))
+    # Which indexes this migration adds to tables that existed before it: its down step drops
+    # those and no other (017/018 add one only where no equivalent exists, whatever its name).
+    tables_before, indexes_before = _indexes(conn)
     cur = conn.cursor()
     try:
         for number, statement in enumerate(statements, start=1):
@@ -135,6 +148,13 @@ def _apply(conn: Any, migration: Migration) -> int:
                     f"fix the cause and run migrate again."
                 ) from exc
         duration_ms = int((time.monotonic() - started) * 1000)
+        _, indexes_after = _indexes(conn)
+        for table, index in sorted(indexes_after - indexes_before):
+            if table in tables_before:
+                cur.execute(
+                    named_statements(LEDGER_SQL)["record_index"],
+                    {"table": table, "index": index, "version": migration.version},
+                )
         cur.execute(
             f"INSERT INTO {LEDGER_TABLE} (version, name, checksum, duration_ms) VALUES (%s, %s, %s, %s)",
             (migration.version, migration.name, migration.checksum, duration_ms),
@@ -145,6 +165,28 @@ def _apply(conn: Any, migration: Migration) -> int:
     return duration_ms
 
 
+def lock_name(conn: Any) -> str:
+    """The named lock every migration runner of this database takes (migrate, scripts/migrate.sh)."""
+    # The lock is per database: two tracker databases on one server migrate independently.
+    schema = db.query_one(conn, "SELECT DATABASE()")[0]
+    if not schema:
+        raise MigrationError("the connection names no database: add one to the connection URI")
+    return db.lock_name("migrate", schema)
+
+
+def ensure_ledger(conn: Any) -> None:
+    """Create the ledger and its side table when missing (under the lock)."""
+    with conn.cursor() as cur:
+        cur.execute(LEDGER_DDL)
+        cur.execute(named_statements(LEDGER_SQL)["created_indexes_table"])
+    conn.commit()
+
+
+def applied_versions(conn: Any) -> dict[int, str]:
+    """Applied versions and their checksums (empty when there is no ledger yet)."""
+    return _ledger(conn) or {}
+
+
 def migrate(conn: Any, folder: Path | None = None, lock_timeout: int | None = None) -> MigrateResult:
     """Apply every pending migration; return what was applied."""
     migrations = discover(folder)
@@ -153,16 +195,9 @@ def migrate(conn: Any, folder: Path | None = None, lock_timeout: int | None = No
     if not todo:
         return MigrateResult([], latest)
 
-    # The lock is per database: two tracker databases on one server migrate independently.
-    schema = db.query_one(conn, "SELECT DATABASE()")[0]
-    if not schema:
-        raise MigrationError("the connection names no database: add one to the connection URI")
-    lock_name = db.lock_name("migrate", schema)
     timeout = config.lock_timeout_seconds() if lock_timeout is None else lock_timeout
-    with db.named_lock(conn, lock_name, timeout):
-        with conn.cursor() as cur:
-            cur.execute(LEDGER_DDL)
-        conn.commit()
+    with db.named_lock(conn, lock_name(conn), timeout):
+        ensure_ledger(conn)
         todo = pending(migrations, _ledger(conn))  # another runner may have done the work
         applied = []
         for migration in todo:
