@@ -37,6 +37,7 @@ import argparse
 import json
 import os
 import platform
+import signal
 import statistics
 import sys
 import time
@@ -418,6 +419,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the stack's temp directory (logs)")
     parser.add_argument("--out", default=str(bench.REPO / "bench/airflow_results.json"))
     args = parser.parse_args(argv)
+    # SIGTERM (timeout, Ctrl-C in make, a CI limit) unwinds like Ctrl-C, so that the stack's
+    # processes are stopped rather than left running.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     server = bench.server_url()
     ds = bench.DATASETS[DATASET]

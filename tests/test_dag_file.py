@@ -91,3 +91,8 @@ def test_start_date_and_cadence_come_from_the_environment(monkeypatch):
 
     with pytest.raises(config.ConfigError, match="THEMEPARK_SNAPSHOT_INTERVAL_MINUTES"):
         config.snapshot_interval_minutes()
+
+
+def test_tasks_have_no_template_fields(dag):
+    # No rendered-fields round trip to the api-server per task (the task runner skips it then).
+    assert {t.task_id: tuple(t.template_fields) for t in dag.tasks} == {t: () for t in dag.task_ids}

@@ -679,11 +679,19 @@ class AirflowStack:
     def get_run(self, run_id: str, *, dag_id: str | None = None) -> dict:
         return self.get(f"/api/v2/dags/{dag_id or self.dag_id}/dagRuns/{run_id}")
 
-    def list_runs(self, *, dag_id: str | None = None, limit: int = 100, **filters: Any) -> list[dict]:
+    def list_runs(self, *, dag_id: str | None = None, limit: int | None = None, **filters: Any) -> list[dict]:
         """GET /api/v2/dags/{id}/dagRuns, oldest logical date first; ``filters`` are the API's query
-        parameters (``run_type``, ``state``, ``logical_date_gte`` ...)."""
-        params = {"limit": limit, "order_by": "logical_date", **filters}
-        return self.get(f"/api/v2/dags/{dag_id or self.dag_id}/dagRuns", params=params)["dag_runs"]
+        parameters (``run_type``, ``state``, ``logical_date_gte`` ...). Every page, unless ``limit``
+        caps the count (the API answers at most 100 a page)."""
+        runs: list[dict] = []
+        while limit is None or len(runs) < limit:
+            page = min(100, limit - len(runs)) if limit is not None else 100
+            params = {"limit": page, "offset": len(runs), "order_by": "logical_date", **filters}
+            found = self.get(f"/api/v2/dags/{dag_id or self.dag_id}/dagRuns", params=params)["dag_runs"]
+            runs.extend(found)
+            if len(found) < page:
+                break
+        return runs
 
     def wait_for_run(
         self,
