@@ -379,7 +379,15 @@ def _upstream_outcome(context: Mapping[str, Any]) -> _Outcome:
     errors = []
     failed_steps: dict[str, str] = {}
     for task_id in AGGREGATION_TASKS:
-        results[task_id] = ti.xcom_pull(task_ids=task_id)
+        # Each pull is a round trip to the api-server: none for a task that did not have to run,
+        # and migrate's return value is only its branch choice (what it found has its own key).
+        if NOT_RUN_OK.get(task_id) == states.get(task_id):
+            results[task_id] = None
+            continue
+        if task_id == "migrate":
+            results[task_id] = ti.xcom_pull(task_ids=task_id, key=MIGRATED_XCOM_KEY)
+        else:
+            results[task_id] = ti.xcom_pull(task_ids=task_id)
         state = states.setdefault(task_id, "success" if results[task_id] is not None else "failed")
         if state == "success" or NOT_RUN_OK.get(task_id) == state:
             continue
@@ -404,10 +412,6 @@ def _failed_step(outcome: _Outcome) -> str | None:
         if state != "success" and NOT_RUN_OK.get(task_id) != state:
             return outcome.failed_steps.get(task_id, task_id)
     return None
-
-
-def ti_migrated(context: Mapping[str, Any]) -> dict[str, Any] | None:
-    return context["ti"].xcom_pull(task_ids="migrate", key=MIGRATED_XCOM_KEY)
 
 
 def _run_started_at(migrated: Mapping[str, Any] | None, dag_run: Any) -> datetime | None:
@@ -436,7 +440,7 @@ def write_run_log(context: Mapping[str, Any]) -> dict[str, Any]:
         aggregation_date=day_source.astimezone(UTC).date(),
         hour_start=hour_start,
         hour_end=hour_end,
-        started_at=_run_started_at(ti_migrated(context), dag_run),
+        started_at=_run_started_at(results["migrate"], dag_run),
         completed_at=_now(),
         status=status,
         error_message="; ".join(errors) or None,
