@@ -641,15 +641,20 @@ class AirflowStack:
 
     def celery_ping(self, names: Iterable[str] | None = None, timeout: float = 2.0) -> set[str]:
         """The workers (by name) that answer a Celery ping through the broker: what
-        docker-compose.yaml's worker healthcheck asks (``celery inspect ping -d celery@<host>``)."""
+        docker-compose.yaml's worker healthcheck asks (``celery inspect ping -d celery@<host>``).
+        None while the broker is down."""
         if self.redis is None:
             raise StackError("this stack runs no Celery workers")
+        import redis
         from celery import Celery
+        from kombu.exceptions import OperationalError
 
         names = list(self.celery_workers if names is None else names)
         app = Celery(broker=self.redis.url)
         try:
             replies = app.control.ping(destination=[f"celery@{n}" for n in names], timeout=timeout) or []
+        except (OSError, OperationalError, redis.RedisError):
+            replies = []  # no broker: no worker can be reached
         finally:
             app.close()
         answered = {node for reply in replies for node in reply}
