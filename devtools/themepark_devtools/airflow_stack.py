@@ -18,8 +18,10 @@ a private Redis (redis_server.py) as the broker, the file's ``x-airflow-common.e
 (CeleryExecutor, broker, result backend, ...) read by compose_env.py with the services' addresses
 swapped for the local ones, and one ``airflow celery worker`` process per name, each with its own
 Celery node name (``celery@<name>``), log-server port and task-instance host name
-(worker_hostname.py), as separate containers would have. Logs of every process are files in the temp directory; every wait polls
-with a deadline and, on timeout, raises with the tail of each log.
+(worker_hostname.py), as separate containers would have.
+
+Logs of every process are files in the temp directory; every wait polls with a deadline and, on
+timeout, raises with the tail of each log.
 
 Auth is SimpleAuthManager's real login: a user ``admin`` whose password we write beforehand into
 the password file the api-server reads, then ``POST /auth/token`` as the UI does.
@@ -69,8 +71,6 @@ HEALTH_KEYS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "trig
 ADMIN_USER = "admin"
 # Airflow 3.3's default auth manager; the stack's login (POST /auth/token) is its.
 SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
-# What docker-compose.yaml's worker healthcheck pings: the Celery app of the provider.
-CELERY_APP = "airflow.providers.celery.executors.celery_executor.app"
 
 
 # Keys every structured task log line repeats; left out of task_log()'s text.
@@ -361,9 +361,9 @@ class AirflowStack:
                 "PATH": f"{VENV_BIN}{os.pathsep}{os.environ.get('PATH', '')}",
             }
         )
+        env.pop("THEMEPARK_START_DATE", None)
         if self.redis is not None:
             env.update(self._compose_env(env))
-        env.pop("THEMEPARK_START_DATE", None)
         if start_date is not None:
             env["THEMEPARK_START_DATE"] = start_date
         env.update(extra_env)
@@ -377,7 +377,7 @@ class AirflowStack:
         AIRFLOW_CONN_THEMEPARK_DB (the test's database, user and password differ, not only the
         host), THEMEPARK_SQL_DIR (a container path), AIRFLOW__CORE__AUTH_MANAGER (the file names
         FAB's, whose provider the project does not install: SimpleAuthManager, as the other e2e
-        tests). THEMEPARK_START_DATE is left to the stack's ``start_date``.
+        tests). The file's THEMEPARK_START_DATE (empty: unset) gives way to the stack's ``start_date``.
         """
         from themepark_devtools import compose_env
 
@@ -402,7 +402,6 @@ class AirflowStack:
                 "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
             },
         )
-        env.pop("THEMEPARK_START_DATE", None)
         # The scheduler's health server (the compose healthcheck's :8974) on a free port.
         env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"] = str(free_port())
         return env

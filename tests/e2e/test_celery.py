@@ -21,7 +21,7 @@ from datetime import date
 import pytest
 
 from aggregate_helpers import assert_matches_reference
-from themepark_devtools import sample_data
+from themepark_devtools import compose_env, sample_data
 from themepark_devtools.airflow_stack import TERMINAL_RUN_STATES, TERMINAL_TI_STATES
 from themepark_hourly import aggregation
 from themepark_hourly.hours import Hour
@@ -35,6 +35,8 @@ WORKERS = ("worker-1", "worker-2")
 # worker is found in seconds; README "Deploy with Docker Compose" says what to set in the file.
 HEARTBEAT_TIMEOUT = 30
 TASK_RETRIES = 2
+# Settings of the file the stack replaces whole (airflow_stack.py, AirflowStack._compose_env says why).
+REPLACED = {"AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW_CONN_THEMEPARK_DB", "THEMEPARK_SQL_DIR"}
 
 
 def at(hour: int) -> str:
@@ -95,6 +97,11 @@ def _assert_nothing_left_running(stack, runs: list[dict]) -> None:
 
 def test_the_deployment_is_the_compose_files(airflow_stack):
     stack = airflow_stack
+    # Every setting of the file reached the processes; those without a variable or an address verbatim.
+    for key, value in compose_env.airflow_common_env().items():
+        assert key in stack.env, key
+        if "$" not in value and "://" not in value and key not in REPLACED:
+            assert stack.env[key] == value, key
     assert stack.env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor"
     assert stack.env["AIRFLOW__CELERY__BROKER_URL"] == stack.redis.url
     assert stack.env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql+psycopg2://")
