@@ -2,7 +2,7 @@
 
     python bench/airflow_bench.py [--single-hours 2] [--backfill-hours 168]
                                   [--backfill-max-active-runs 10] [--parallelism 8] [--out FILE]
-                                  [--set AIRFLOW__X__Y=V ...]
+                                  [--set AIRFLOW__X__Y=V ...] [--celery-workers N [--worker-concurrency 4]]
 
 Loads (or reuses, by fingerprint) bench.py's ``tracker_30d`` data set (4,240 rides, 30 days) into
 ``themepark_bench_tracker_30d`` on the benchmark server, starts an AirflowStack
@@ -26,6 +26,10 @@ time read from their task logs and measured again afterwards the way bench.py do
 
 The run the scheduler creates on unpausing (the latest settled hour of today: no data in this
 database) is waited for before measuring and reported as the one real scheduled run.
+
+With ``--celery-workers N`` the stack is docker-compose.yaml's CeleryExecutor deployment instead
+(its x-airflow-common environment, a private Redis, N ``airflow celery worker`` processes; see
+airflow_stack.py): docs/PERFORMANCE.md "CeleryExecutor".
 
 Prints a table, writes bench/airflow_results.json. Every process started is stopped, also on
 failure. The benchmark server is THEMEPARK_BENCH_SERVER, else the project's private MariaDB.
@@ -249,10 +253,14 @@ def run_benchmark(args: argparse.Namespace, server: str, database: str) -> dict[
     for item in args.set:
         key, _, value = item.partition("=")
         extra_env[key] = value
+    workers = tuple(f"worker-{k}" for k in range(1, args.celery_workers + 1))
     stack = AirflowStack(
-        f"{server}/{database}", parallelism=args.parallelism, extra_env=extra_env, poll_interval=args.poll
-    )
+        f"{server}/{database}", parallelism=args.parallelism, extra_env=extra_env, poll_interval=args.poll,
+        celery_workers=workers, worker_concurrency=args.worker_concurrency,
+    )  # fmt: skip
     result: dict[str, Any] = {"settings": {"parallelism": args.parallelism, **extra_env}}
+    if workers:
+        result["settings"].update(celery_workers=len(workers), worker_concurrency=args.worker_concurrency)
     try:
         stack.start()
         result["settings"]["stack_env"] = {k: v for k, v in stack.env.items() if k.startswith("AIRFLOW__") and
@@ -319,6 +327,12 @@ def run_benchmark(args: argparse.Namespace, server: str, database: str) -> dict[
             "cpu_wall_seconds": round(runs_done, 1),
             "run_list": described,
         }
+        if workers:
+            hosts: dict[str, int] = {}
+            for run in runs:
+                for ti in stack.task_instances(run["dag_run_id"]):
+                    hosts[ti["hostname"]] = hosts.get(ti["hostname"], 0) + 1
+            result["backfill"]["task_instances_per_worker"] = hosts
         others = stack.list_runs(run_type="scheduled")
         result["scheduled_runs_during_benchmark"] = [r["logical_date"] for r in others]
         result["memory_rss_mb"] = {k: v // 2**20 for k, v in stack.memory_rss().items()}
@@ -392,6 +406,8 @@ def print_report(result: dict[str, Any]) -> None:
           f"at this cost):")
     for part, value in sorted(cpu["cpu_seconds_per_hour"].items(), key=lambda kv: -kv[1]):
         print(f"  {part:<34} {value:7.3f}")
+    if "task_instances_per_worker" in b:
+        print(f"task instances per Celery worker: {b['task_instances_per_worker']}")
     db_log = s["backfill_runs"]["db_seconds_from_log"]
     db_direct = list(direct[h] for h in direct if h >= b["from"])
     if db_log:
@@ -417,6 +433,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE",
                         help="extra environment for the Airflow processes, e.g. AIRFLOW__SCHEDULER__...=...")
     parser.add_argument("--keep", action="store_true", help="keep the stack's temp directory (logs)")
+    parser.add_argument("--celery-workers", type=int, default=0,
+                        help="0: LocalExecutor; N: docker-compose.yaml's CeleryExecutor with N workers")
+    parser.add_argument("--worker-concurrency", type=int, default=4, help="each Celery worker's task slots")
     parser.add_argument("--out", default=str(bench.REPO / "bench/airflow_results.json"))
     args = parser.parse_args(argv)
     # SIGTERM (timeout, Ctrl-C in make, a CI limit) unwinds like Ctrl-C, so that the stack's

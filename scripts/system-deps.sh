@@ -5,7 +5,9 @@
 #   server  mariadb-server + client, for the private local database (scripts/localdb.sh)
 #   pgserver  PostgreSQL server binaries (initdb, postgres), for Airflow's metadata database in the
 #             end-to-end suite (devtools/themepark_devtools/airflow_stack.py starts a private server of its own)
-# Usage: scripts/system-deps.sh build|server|pgserver|all
+#   redis   redis-server, the Celery broker of the CeleryExecutor tests (tests/e2e/test_celery.py; the
+#           stack starts a private server on a free port)
+# Usage: scripts/system-deps.sh build|server|pgserver|redis|all
 set -euo pipefail
 
 want=${1:-all}
@@ -35,12 +37,17 @@ need_pgserver() {
   compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 || missing+=(postgresql)
 }
 
+need_redis() {
+  command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+}
+
 case "$want" in
   build) need_build ;;
   server) need_server ;;
   pgserver) need_pgserver ;;
-  all) need_build; need_server; need_pgserver ;;
-  *) echo "usage: $0 build|server|pgserver|all" >&2; exit 2 ;;
+  redis) need_redis ;;
+  all) need_build; need_server; need_pgserver; need_redis ;;
+  *) echo "usage: $0 build|server|pgserver|redis|all" >&2; exit 2 ;;
 esac
 
 [ ${#missing[@]} -eq 0 ] && exit 0

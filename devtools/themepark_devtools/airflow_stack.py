@@ -11,8 +11,17 @@
 
 Everything reads one environment (``stack.env``): a fresh AIRFLOW_HOME, this repo's dags/ and
 plugins/, LocalExecutor with a small parallelism, the tracker connection AIRFLOW_CONN_THEMEPARK_DB,
-THEMEPARK_* settings. Logs of every process are files in the temp directory; every wait polls
-with a deadline and, on timeout, raises with the tail of each log.
+THEMEPARK_* settings.
+
+With ``celery_workers=("worker-1", "worker-2")`` it is docker-compose.yaml's deployment instead:
+a private Redis (redis_server.py) as the broker, the file's ``x-airflow-common.environment``
+(CeleryExecutor, broker, result backend, ...) read by compose_env.py with the services' addresses
+swapped for the local ones, and one ``airflow celery worker`` process per name, each with its own
+Celery node name (``celery@<name>``), log-server port and task-instance host name
+(worker_hostname.py), as separate containers would have.
+
+Logs of every process are files in the temp directory; every wait polls with a deadline and, on
+timeout, raises with the tail of each log.
 
 Auth is SimpleAuthManager's real login: a user ``admin`` whose password we write beforehand into
 the password file the api-server reads, then ``POST /auth/token`` as the UI does.
@@ -42,7 +51,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -60,6 +69,8 @@ COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
 HEALTH_KEYS = {"scheduler": "scheduler", "dag-processor": "dag_processor", "triggerer": "triggerer"}
 
 ADMIN_USER = "admin"
+# Airflow 3.3's default auth manager; the stack's login (POST /auth/token) is its.
+SIMPLE_AUTH_MANAGER = "airflow.api_fastapi.auth.managers.simple.simple_auth_manager.SimpleAuthManager"
 
 
 # Keys every structured task log line repeats; left out of task_log()'s text.
@@ -266,6 +277,8 @@ class AirflowStack:
         *,
         workdir: str | Path | None = None,
         parallelism: int = 8,
+        celery_workers: Sequence[str] = (),
+        worker_concurrency: int = 4,
         start_date: str | datetime | None = None,
         extra_env: dict[str, str] | None = None,
         extra_dag_files: list[Path] | None = None,
@@ -286,6 +299,19 @@ class AirflowStack:
         self.log_dir = self.workdir / "logs"
         self.log_dir.mkdir(exist_ok=True)
         self.postgres = PostgresServer(self.workdir / "postgres")
+        self.celery_workers = tuple(celery_workers)
+        clash = set(self.celery_workers) & {*COMPONENTS, "postgres", "redis"}
+        if clash or len(set(self.celery_workers)) != len(self.celery_workers):
+            raise ValueError(f"worker names must be distinct and not those of other components: {celery_workers}")
+        self.components = (*COMPONENTS, *self.celery_workers)
+        self.worker_concurrency = worker_concurrency
+        self.redis = None
+        if self.celery_workers:
+            from themepark_devtools.redis_server import RedisServer
+
+            self.redis = RedisServer(self.workdir / "redis")
+        # Per worker: the port its log server listens on (8793 for all of them by default).
+        self.worker_log_ports = {name: free_port() for name in self.celery_workers}
         self.api_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.api_port}"
         self.admin_password = secrets.token_urlsafe(16)
@@ -348,9 +374,48 @@ class AirflowStack:
             }
         )
         env.pop("THEMEPARK_START_DATE", None)
+        if self.redis is not None:
+            env.update(self._compose_env(env))
         if start_date is not None:
             env["THEMEPARK_START_DATE"] = start_date
         env.update(extra_env)
+        return env
+
+    def _compose_env(self, base: dict[str, str]) -> dict[str, str]:
+        """docker-compose.yaml's x-airflow-common environment, for processes on this machine.
+
+        Interpolated with this stack's secrets (what .env holds in a deployment), the services'
+        addresses swapped for the local servers'. Replaced whole, and why:
+        AIRFLOW_CONN_THEMEPARK_DB (the test's database, user and password differ, not only the
+        host), THEMEPARK_SQL_DIR (a container path), AIRFLOW__CORE__AUTH_MANAGER (the file names
+        FAB's, whose provider the project does not install: SimpleAuthManager, as the other e2e
+        tests). The file's THEMEPARK_START_DATE (empty: unset) gives way to the stack's ``start_date``.
+        """
+        from themepark_devtools import compose_env
+
+        assert self.redis is not None
+        variables = {
+            "POSTGRES_PASSWORD": "unused-trust-auth",  # the private PostgreSQL trusts local connections
+            "AIRFLOW__CORE__FERNET_KEY": base["AIRFLOW__CORE__FERNET_KEY"],
+            "AIRFLOW__API_AUTH__JWT_SECRET": base["AIRFLOW__API_AUTH__JWT_SECRET"],
+            "THEMEPARK_DB_PASSWORD": "replaced-below",
+        }
+        hosts = {
+            "postgres": f"127.0.0.1:{self.postgres.port}",
+            "redis:6379": self.redis.address,
+            "airflow-apiserver:8080": f"127.0.0.1:{self.api_port}",
+        }
+        env = compose_env.local_env(
+            variables,
+            hosts,
+            replace={
+                "AIRFLOW_CONN_THEMEPARK_DB": self.tracker_db_url,
+                "THEMEPARK_SQL_DIR": str(REPO / "sql"),
+                "AIRFLOW__CORE__AUTH_MANAGER": SIMPLE_AUTH_MANAGER,
+            },
+        )
+        # The scheduler's health server (the compose healthcheck's :8974) on a free port.
+        env["AIRFLOW__SCHEDULER__SCHEDULER_HEALTH_CHECK_SERVER_PORT"] = str(free_port())
         return env
 
     # ------------------------------------------------------------------ lifecycle
@@ -360,13 +425,17 @@ class AirflowStack:
         t0 = time.monotonic()
         self.postgres.start()
         self.timings["postgres"] = time.monotonic() - t0
+        if self.redis is not None:
+            self.redis.start()
         t1 = time.monotonic()
         self.cli("db", "migrate", timeout=self.startup_timeout)
         self.timings["db_migrate"] = time.monotonic() - t1
         (self.airflow_home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.admin_password}))
-        for name in COMPONENTS:
+        for name in self.components:
             self.start_component(name)
         self.wait_healthy()
+        if self.celery_workers:
+            self.wait_for_workers(self.celery_workers)
         self.login()
         self.timings["startup"] = time.monotonic() - t0
         return self
@@ -383,6 +452,11 @@ class AirflowStack:
                 self.stop_component(name)
             except Exception as exc:  # noqa: BLE001 - keep stopping the others
                 errors.append(f"{name}: {exc!r}")
+        if self.redis is not None:
+            try:
+                self.redis.stop()
+            except Exception as exc:  # noqa: BLE001
+                errors.append(f"redis: {exc!r}")
         try:
             t0 = time.monotonic()
             self.postgres.stop()
@@ -398,17 +472,35 @@ class AirflowStack:
         if self._own_workdir:
             shutil.rmtree(self.workdir, ignore_errors=True)
 
+    def _command(self, name: str) -> list[str]:
+        if name in self.celery_workers:
+            # docker-compose.yaml's `command: celery worker`; the node name a container's would be.
+            return ["celery", "worker", "--celery-hostname", f"celery@{name}", "--concurrency",
+                    str(self.worker_concurrency)]  # fmt: skip
+        return [name]
+
+    def _component_env(self, name: str) -> dict[str, str]:
+        if name not in self.celery_workers:
+            return self.env
+        return {
+            **self.env,
+            "AIRFLOW__CORE__HOSTNAME_CALLABLE": "themepark_devtools.worker_hostname.hostname",
+            "THEMEPARK_WORKER_HOSTNAME": name,
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self.worker_log_ports[name]),
+        }
+
     def start_component(self, name: str) -> None:
-        if name not in COMPONENTS:
-            raise ValueError(f"unknown component {name!r}; one of {COMPONENTS}")
+        if name not in self.components:
+            raise ValueError(f"unknown component {name!r}; one of {self.components}")
         if name in self.procs and self.procs[name].poll() is None:
             raise StackError(f"{name} is already running (pid {self.procs[name].pid})")
+        command = self._command(name)
         log = open(self.log_path(name), "ab")  # noqa: SIM115 - the child keeps it
-        log.write(f"\n===== starting airflow {name} at {datetime.now(UTC).isoformat()} =====\n".encode())
+        log.write(f"\n===== starting airflow {' '.join(command)} at {datetime.now(UTC).isoformat()} =====\n".encode())
         log.flush()
         self.procs[name] = subprocess.Popen(
-            [str(VENV_BIN / "airflow"), name],
-            env=self.env,
+            [str(VENV_BIN / "airflow"), *command],
+            env=self._component_env(name),
             cwd=self.workdir,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -424,6 +516,12 @@ class AirflowStack:
             _stop_group(proc, signal.SIGTERM, timeout=timeout)
             self.timings.setdefault(f"stop_{name}", [])
             self.timings[f"stop_{name}"].append(round(time.monotonic() - t0, 1))
+
+    def kill_component(self, name: str) -> None:
+        """SIGKILL the component's whole process group at once (a machine or container lost: a Celery
+        worker's pool processes and their task processes go with it, nothing runs its shutdown code)."""
+        proc = self.procs.pop(name)
+        _stop_group(proc, signal.SIGKILL, timeout=10)
 
     def stop_scheduler(self, timeout: float = 30.0) -> None:
         """Stop the scheduler alone (with its LocalExecutor workers and their task processes)."""
@@ -445,11 +543,15 @@ class AirflowStack:
     # ------------------------------------------------------------------ logs and diagnostics
 
     def log_path(self, name: str) -> Path:
-        return self.postgres.log_file if name == "postgres" else self.log_dir / f"{name}.log"
+        if name == "postgres":
+            return self.postgres.log_file
+        if name == "redis" and self.redis is not None:
+            return self.redis.log_file
+        return self.log_dir / f"{name}.log"
 
     def logs_tail(self, lines: int = 25) -> str:
         parts = []
-        for name in (*COMPONENTS, "postgres"):
+        for name in (*self.components, *(("redis",) if self.redis else ()), "postgres"):
             state = ""
             if name in self.procs:
                 code = self.procs[name].poll()
@@ -469,6 +571,8 @@ class AirflowStack:
         groups = {proc.pid: name for name, proc in self.procs.items()}
         if self.postgres.proc is not None:
             groups[self.postgres.proc.pid] = "postgres"
+        if self.redis is not None and self.redis.proc is not None:
+            groups[self.redis.proc.pid] = "redis"
         out = dict.fromkeys(groups.values(), 0)
         for p in psutil.process_iter(["pid"]):
             try:
@@ -586,6 +690,39 @@ class AirflowStack:
             return info
 
         return self.poll(ok, timeout=timeout or self.startup_timeout, what=f"healthy {', '.join(components)}")
+
+    # ------------------------------------------------------------------ Celery workers
+
+    def celery_ping(self, names: Iterable[str] | None = None, timeout: float = 2.0) -> set[str]:
+        """The workers (by name) that answer a Celery ping through the broker: what
+        docker-compose.yaml's worker healthcheck asks (``celery inspect ping -d celery@<host>``).
+        None while the broker is down."""
+        if self.redis is None:
+            raise StackError("this stack runs no Celery workers")
+        import redis
+        from celery import Celery
+        from kombu.exceptions import OperationalError
+
+        names = list(self.celery_workers if names is None else names)
+        app = Celery(broker=self.redis.url)
+        try:
+            replies = app.control.ping(destination=[f"celery@{n}" for n in names], timeout=timeout) or []
+        except (OSError, OperationalError, redis.RedisError):
+            replies = []  # no broker: no worker can be reached
+        finally:
+            app.close()
+        answered = {node for reply in replies for node in reply}
+        return {n for n in names if f"celery@{n}" in answered}
+
+    def wait_for_workers(self, names: Iterable[str], timeout: float | None = None) -> None:
+        """Poll until every named worker answers the ping (about 10-20 s after its start here)."""
+        names = set(names)
+        self.poll(
+            lambda: self.celery_ping(names) == names,
+            timeout=timeout or self.startup_timeout,
+            what=f"Celery workers {sorted(names)} to answer a ping",
+            interval=1.0,
+        )
 
     # ------------------------------------------------------------------ REST
 

@@ -63,10 +63,24 @@ def airflow_stack_dags() -> list[Path]:
 
 
 @pytest.fixture(scope="module")
-def airflow_stack(request, e2e_database: TestDatabase, airflow_stack_env: dict[str, str], airflow_stack_dags):
+def airflow_stack_workers() -> tuple[str, ...]:
+    """Names of Celery workers: none is the LocalExecutor deployment; names make it docker-compose.yaml's
+    CeleryExecutor one, with a private Redis and one worker process per name (override in a test module)."""
+    return ()
+
+
+@pytest.fixture(scope="module")
+def airflow_stack(
+    request, e2e_database: TestDatabase, airflow_stack_env: dict[str, str], airflow_stack_dags, airflow_stack_workers
+):
     """A running, healthy Airflow stack whose tracker connection is ``e2e_database``; torn down after the module."""
     failed_before = request.session.testsfailed
-    stack = AirflowStack(e2e_database.url, extra_env=airflow_stack_env, extra_dag_files=airflow_stack_dags)
+    stack = AirflowStack(
+        e2e_database.url,
+        extra_env=airflow_stack_env,
+        extra_dag_files=airflow_stack_dags,
+        celery_workers=airflow_stack_workers,
+    )
     started = False
     try:
         stack.start()
