@@ -1,6 +1,7 @@
-"""`make bench`: how fast the DAG's aggregation is, against the floor and a per-ride baseline.
+"""`make bench`: what the DAG's aggregation and a whole DAG run cost, against the floor and a per-ride baseline.
 
     python bench/bench.py [--datasets tracker_2d,tracker_30d,x10_2d] [--reps 5] [--out FILE]
+                          [--only functions|whole-run]
 
 Data sets, each loaded once into a database of its own on the benchmark server and reused while
 the generator and the set's definition are unchanged (the seeded generator's tracker day, with
@@ -18,22 +19,45 @@ the hour's snapshots) and, at tracker scale, the per-ride baseline in the style 
 job (one INSERT ... SELECT per ride, then per park), whose rows must equal the DAG's. On
 tracker_30d the hours are measured twice: with the day of later data the sets hold (as in a
 backfill) and as scheduled (the later rows set aside, then put back); and the late hour again 20
-days earlier, with 20 days of later data (a backfill of an old hour). Prints a table and the
-targets of issue #5 with PASS/FAIL, writes everything to bench/results.json, and exits 1 only
-when the baseline's rows differ from the DAG's.
-The benchmark server is THEMEPARK_BENCH_SERVER, else the project's private MariaDB.
+days earlier, with 20 days of later data (a backfill of an old hour).
+
+The whole run (issue #17): for the same data sets and hours, the DAG itself, run by Airflow
+(``dag.test``, every task from migrate to log, the late-data search included as in a scheduled
+run; it finds none of the newest rows late), with every statement of every session timed by the
+server (the slow log with long_query_time 0: devtools/themepark_devtools/statement_log.py), and
+the floor timed the same way in the same block, three times after each run. The run and the
+floor connect as a user of the measurement's own (created, granted that database, dropped
+after): the log tells their statements from those of any other client of the database. One warm-up run,
+then the median of ``--reps``:
+the run's server time, statements, rows examined, and its 5 costliest statement shapes. Airflow's
+own start-up and scheduling are not database time and are not counted. Airflow's metadata is a
+throwaway AIRFLOW_HOME, removed on exit. The run's migrate task applies the checkout's
+migrations to the data set's database, as bench's own loading does.
+
+Prints tables and the targets of issues #5 and #17 with PASS/FAIL (ratios are the result: the
+machine is shared, and its absolute seconds move from run to run), writes everything to bench/results.json (the whole run under
+"whole_run"), and exits 1 only when the baseline's rows differ from the DAG's.
+
+    --only functions    the aggregation functions, floor, baseline and late-data search only
+    --only whole-run    the whole DAG run and its floor only (quick to iterate on a run's SQL)
+
+The benchmark server is THEMEPARK_BENCH_SERVER, else the project's private MariaDB. The user
+must be allowed to set global variables (the slow log) for the whole run.
 """
 
 from __future__ import annotations
 
 import argparse
+import atexit
 import contextlib
 import hashlib
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -44,8 +68,32 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO / "plugins"), str(REPO / "devtools")]
 
-from themepark_devtools import sample_data  # noqa: E402
-from themepark_hourly import aggregation, db, late_data, migrations, park_days  # noqa: E402
+
+def _throwaway_airflow_home() -> None:
+    """Airflow's settings for the whole-run measurement, in a home of the bench's own.
+
+    Airflow reads them once, when first imported, and the package imports it (sql_files): so
+    this runs before the imports below. Its metadata database is only created when the whole
+    run is measured. Not when imported by a test: conftest.py has set up Airflow already.
+    """
+    home = tempfile.mkdtemp(prefix="themepark-bench-airflow-")
+    atexit.register(shutil.rmtree, home, ignore_errors=True)
+    os.environ["AIRFLOW_HOME"] = home
+    os.environ["AIRFLOW__CORE__DAGS_FOLDER"] = str(REPO / "dags")
+    os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"] = str(REPO / "plugins")
+    os.environ["AIRFLOW__CORE__LOAD_EXAMPLES"] = "False"
+    os.environ["AIRFLOW__CORE__UNIT_TEST_MODE"] = "False"
+    # dag.test logs every task's lines to the terminal: only warnings and errors among the figures.
+    os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
+    # A failed task must fail the run at once, not wait minutes for a retry.
+    os.environ["THEMEPARK_TASK_RETRIES"] = "0"
+
+
+if __name__ == "__main__":
+    _throwaway_airflow_home()
+
+from themepark_devtools import sample_data, statement_log  # noqa: E402
+from themepark_hourly import aggregation, config, db, late_data, migrations, park_days  # noqa: E402
 from themepark_hourly.hours import Hour  # noqa: E402
 from themepark_hourly.sql_files import named_statements  # noqa: E402
 
@@ -140,19 +188,49 @@ def connected(server: str, database: str) -> Iterator[Any]:
         yield conn
 
 
-def create_database(server: str, name: str) -> None:
+def admin_connect(server: str) -> Any:
+    """A connection to the server itself, in no database (autocommit, UTC)."""
     from urllib.parse import unquote, urlsplit
 
     import MySQLdb
 
     parts = urlsplit(server)
-    admin = MySQLdb.connect(
+    conn = MySQLdb.connect(
         host=parts.hostname or "127.0.0.1",
         port=parts.port or 3306,
         user=unquote(parts.username or "root"),
         passwd=unquote(parts.password or ""),
+        init_command="SET time_zone = '+00:00'",
     )
-    with contextlib.closing(admin), contextlib.closing(admin.cursor()) as cur:
+    conn.autocommit(True)
+    return conn
+
+
+@contextlib.contextmanager
+def bench_user(server: str, database: str) -> Iterator[tuple[str, str]]:
+    """A user of this measurement's own, with every right on ``database`` and no other; dropped after.
+
+    Yields its name and the server's URL with its credentials.
+    """
+    import secrets
+    from urllib.parse import urlsplit, urlunsplit
+
+    sql = named_statements(SQL_FILE)
+    user, password = f"tph_bench_{secrets.token_hex(4)}", secrets.token_hex(16)
+    with contextlib.closing(admin_connect(server)) as admin, contextlib.closing(admin.cursor()) as cur:
+        cur.execute(sql["create_user"], {"user": user, "password": password})
+        cur.execute(f"GRANT ALL ON `{database}`.* TO %(user)s@'%%'", {"user": user})
+    parts = urlsplit(server)
+    netloc = f"{user}:{password}@{parts.hostname or '127.0.0.1'}:{parts.port or 3306}"
+    try:
+        yield user, urlunsplit(parts._replace(netloc=netloc))
+    finally:
+        with contextlib.closing(admin_connect(server)) as admin, contextlib.closing(admin.cursor()) as cur:
+            cur.execute(sql["drop_user"], {"user": user})
+
+
+def create_database(server: str, name: str) -> None:
+    with contextlib.closing(admin_connect(server)) as admin, contextlib.closing(admin.cursor()) as cur:
         cur.execute(f"CREATE DATABASE IF NOT EXISTS `{name}` CHARACTER SET utf8mb4")
 
 
@@ -407,7 +485,195 @@ def measure_late_search(conn: Any, m: Measurement, reps: int) -> None:
     m.ratios["late_search_over_ours"] = round(m.seconds["late_search"] / m.seconds["both"], 3)
 
 
-def targets(results: list[Measurement]) -> list[tuple[str, float | None, str, bool | None]]:
+FLOORS_PER_RUN = 3
+
+
+@dataclass
+class WholeRun:
+    """One DAG run of an hour, every statement of every task timed by the server, beside the floor."""
+
+    dataset: str
+    hour: str
+    hour_start_utc: str
+    seconds: float  # the runs' median server time (sum of the statements' query_time)
+    statements: int  # of the median run
+    rows_examined: int  # of the median run
+    floor_seconds: float  # the floor statement's median server time (FLOORS_PER_RUN after each run)
+    floor_rows_examined: int
+    run_over_floor: float
+    runs_seconds: list[float]
+    floor_runs_seconds: list[float]
+    top: list[dict[str, Any]]  # the median run's costliest statement shapes
+    # Sessions of other clients in the database, counted before and after each run: not 0, and
+    # their work competed with the run's (their statements are not counted).
+    other_sessions_seen: int = 0
+    # Every statement of the median run, for the test; not written to results.json.
+    log: statement_log.StatementLog | None = field(default=None, repr=False, compare=False)
+
+    def as_json(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if k != "log"}
+
+
+def airflow_dag() -> Any:
+    """The DAG as Airflow's DagBag loads it, with a new metadata database in AIRFLOW_HOME."""
+    from airflow.dag_processing.dagbag import DagBag
+    from airflow.utils import db as airflow_db
+
+    airflow_db.initdb()
+    bag = DagBag(dag_folder=str(REPO / "dags"))
+    if bag.import_errors:
+        raise RuntimeError(f"the DAG folder does not import: {bag.import_errors}")
+    return bag.get_dag(config.DAG_ID)
+
+
+def run_dag(dag: Any, hour: Hour) -> None:
+    """One real run of the hour by Airflow (dag.test: every task in this process); it must succeed."""
+    import pendulum
+
+    # reaggregate_late_data: the late-data search runs, as in every scheduled run.
+    run = dag.test(
+        logical_date=pendulum.instance(hour.start),
+        run_conf={"reaggregate_late_data": True, "snapshot_interval_minutes": INTERVAL_MINUTES},
+    )
+    if str(run.state) != "success":
+        states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
+        raise AssertionError(f"the DAG run of {hour} ended {run.state}: task states {states}")
+
+
+def top_statements(log: statement_log.StatementLog, count: int = 5) -> list[dict[str, Any]]:
+    """The costliest statement shapes by server time: repeats of one shape (per park, per hour) add up."""
+    by_shape: dict[str, dict[str, Any]] = {}
+    for s in log.statements:
+        entry = by_shape.setdefault(s.shape, {"shape": s.shape, "seconds": 0.0, "rows_examined": 0, "count": 0})
+        entry["seconds"] += s.seconds
+        entry["rows_examined"] += s.rows_examined
+        entry["count"] += 1
+    ranked = sorted(by_shape.values(), key=lambda e: e["seconds"], reverse=True)[:count]
+    return [{**e, "seconds": round(e["seconds"], 6), "shape": e["shape"][:400]} for e in ranked]
+
+
+def measure_whole_run(server: str, database: str, ds: Dataset, label: str, hour: Hour, reps: int, dag: Any) -> WholeRun:
+    """The hour's whole DAG run and the floor, both timed by the server, median of ``reps`` runs.
+
+    Before each run the late-data marks are placed as many rows below the newest as the hour has,
+    and the hours after the measured one are forgotten: the search reads an hour of new rows and
+    finds none late, as a scheduled run does. One warm-up run first (caches; Airflow's start-up,
+    migrations the database lacks).
+    """
+    sql = named_statements(SQL_FILE)
+    params = hour.db_params()
+    with bench_user(server, database) as (user, user_server), connected(server, database) as setup:
+        rides, parks = (int(v) for v in db.query_one(setup, sql["hour_snapshots"], params))
+        setup.rollback()
+        redos_before = db.query_one(setup, sql["late_redos"])
+        setup.rollback()
+        runs: list[statement_log.StatementLog] = []
+        floors: list[statement_log.Statement] = []
+        others = 0
+        # Only the user's sessions are counted: the run's and the floor's, not the setup's, nor
+        # those of any other client in the database.
+        with statement_log.logged(lambda: admin_connect(server), database, user) as recorder:
+            for _ in range(reps + 1):
+                with db.transaction(setup) as cur:
+                    cur.execute(sql["forget_later_hours"], params)
+                    cur.execute(sql["set_ride_late_mark"], {"rows": rides})
+                    cur.execute(sql["set_park_late_mark"], {"park_rows": parks})
+                others += _other_sessions(setup, sql)
+                recorder.mark()
+                os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = f"{user_server}/{database}"
+                run_dag(dag, hour)
+                runs.append(_read_settled(recorder))
+                recorder.mark()
+                with connected(user_server, database) as conn:
+                    # A single read of the hour: on a shared machine one sample of it is noise.
+                    for _floor in range(FLOORS_PER_RUN):
+                        db.query_all(conn, sql["floor"], params)
+                floor_log = _read_settled(recorder, lambda log: len(_floors(log)) >= FLOORS_PER_RUN)
+                floors += _floors(floor_log)
+                others += _other_sessions(setup, sql)
+        redos_after = db.query_one(setup, sql["late_redos"])
+        setup.rollback()
+    if redos_after != redos_before:
+        raise AssertionError(f"{ds.name} {label}: the late-data search re-aggregated hours: not one hour's run")
+    if len(floors) != (reps + 1) * FLOORS_PER_RUN or any(len(r.statements) < 10 for r in runs):
+        raise AssertionError(
+            f"{ds.name} {label}: the slow log missed statements ({[len(r.statements) for r in runs]} per run, "
+            f"{len(floors)} floors): did another session change the server's slow-log settings meanwhile?"
+        )
+    if others:
+        print(f"note: {ds.name} {label}: other clients worked in `{database}` during the measurement: their "
+              "statements are not counted, but their load on the server is in the times")
+    runs, floors = runs[1:], floors[FLOORS_PER_RUN:]
+    median_run = sorted(runs, key=lambda r: r.seconds)[len(runs) // 2]
+    # Microseconds: the slow log's resolution (a small set's floor takes a few hundred).
+    seconds = round(statistics.median(r.seconds for r in runs), 6)
+    floor_seconds = round(statistics.median(f.seconds for f in floors), 6)
+    return WholeRun(
+        dataset=ds.name,
+        hour=label,
+        hour_start_utc=hour.start.isoformat(),
+        seconds=seconds,
+        statements=len(median_run.statements),
+        rows_examined=median_run.rows_examined,
+        floor_seconds=floor_seconds,
+        floor_rows_examined=floors[0].rows_examined,
+        run_over_floor=round(seconds / floor_seconds, 2) if floor_seconds else float("inf"),
+        runs_seconds=[round(r.seconds, 6) for r in runs],
+        floor_runs_seconds=[round(f.seconds, 6) for f in floors],
+        top=top_statements(median_run),
+        other_sessions_seen=others,
+        log=median_run,
+    )
+
+
+def _floors(log: statement_log.StatementLog) -> list[statement_log.Statement]:
+    return [s for s in log.statements if "AVG(wait_time)" in s.sql]
+
+
+def _read_settled(
+    recorder: statement_log.Recorder,
+    complete: Callable[[statement_log.StatementLog], bool] = lambda _log: True,
+    limit_seconds: float = 5.0,
+) -> statement_log.StatementLog:
+    """The log since the mark, once the server has written all of it.
+
+    The server writes a statement's row after its client has the answer, so a read made at once
+    can miss the last statement: read again until two reads agree (and ``complete`` holds).
+    """
+    deadline = time.monotonic() + limit_seconds
+    log = recorder.read()
+    while True:
+        time.sleep(0.05)
+        again = recorder.read()
+        if (len(again.statements) == len(log.statements) and complete(again)) or time.monotonic() > deadline:
+            return again
+        log = again
+
+
+def _other_sessions(conn: Any, sql: dict[str, str]) -> int:
+    count = int(db.query_one(conn, sql["other_sessions"])[0])
+    conn.rollback()
+    return count
+
+
+Check = tuple[str, float | None, str, bool | None]
+
+
+def targets(results: list[Measurement], whole_runs: list[WholeRun] | tuple[()] = ()) -> list[Check]:
+    """Each target with its value and PASS (True), FAIL (False) or n/a (None, not measured)."""
+    checks = _function_targets(results) if results else []
+    whole = {(w.dataset, w.hour): w for w in whole_runs}
+    for (dataset, h), w in whole.items():
+        checks.append((f"whole run / floor, {dataset}, {h}", w.run_over_floor, "<= 8", w.run_over_floor <= 8))
+    if whole:
+        for h in HOURS:
+            long, short = whole.get(("tracker_30d", h)), whole.get(("tracker_2d", h))
+            value = round(long.seconds / short.seconds, 2) if long and short else None
+            checks.append((f"whole run 30 days / 2 days, {h}", value, "<= 1.1", None if value is None else value <= 1.1))
+    return checks
+
+
+def _function_targets(results: list[Measurement]) -> list[Check]:
     by = {(m.dataset, m.hour): m for m in results if m.condition == "backfill"}
     scheduled = {(m.dataset, m.hour): m for m in results if m.condition == "scheduled"}
     morning, late = list(HOURS)
@@ -455,7 +721,38 @@ def targets(results: list[Measurement]) -> list[tuple[str, float | None, str, bo
     return checks
 
 
-def print_report(results: list[Measurement], checks: list) -> None:
+def print_report(results: list[Measurement], checks: list[Check], whole_runs: list[WholeRun] | tuple[()] = ()) -> None:
+    if results:
+        _print_functions(results)
+    if whole_runs:
+        _print_whole_runs(whole_runs)
+    print("\ntargets (issues #5 and #17; the machine is shared: seconds move between runs, the ratios are the result)")
+    for name, value, limit, ok in checks:
+        verdict = "n/a " if ok is None else ("PASS" if ok else "FAIL")
+        print(f"  {verdict}  {name:<72} {value if value is not None else '-':>8}  (target {limit})")
+
+
+def _print_whole_runs(whole_runs: list[WholeRun] | tuple[()]) -> None:
+    print(
+        "\nwhole DAG run (dag.test, every task's statements) and the floor, both timed by the server "
+        f"(slow log query_time), median of {len(whole_runs[0].runs_seconds)} runs"
+    )
+    print(f"{'data set':<12} {'hour':<22} {'run s':>8} {'runs min-max':>13} {'statements':>10} {'rows examined':>13} "
+          f"{'floor s':>8} {'floor min-max':>13} {'floor rows':>10} {'run/floor':>9}")
+    for w in whole_runs:
+        spread = f"{min(w.runs_seconds):.3f}-{max(w.runs_seconds):.3f}"
+        floor_spread = f"{min(w.floor_runs_seconds):.3f}-{max(w.floor_runs_seconds):.3f}"
+        print(f"{w.dataset:<12} {w.hour:<22} {w.seconds:>8.3f} {spread:>13} {w.statements:>10,} {w.rows_examined:>13,} "
+              f"{w.floor_seconds:>8.4f} {floor_spread:>13} {w.floor_rows_examined:>10,} {w.run_over_floor:>9.2f}")
+    print("\nwhere a run's time goes: its 5 costliest statement shapes (the median run; xN: run N times)")
+    for w in whole_runs:
+        print(f"  {w.dataset}, {w.hour}: {w.seconds:.3f} s")
+        for t in w.top:
+            share = t["seconds"] / w.seconds if w.seconds else 0.0
+            print(f"    {t['seconds']:>7.4f} s {share:>4.0%} {t['rows_examined']:>10,} rows  x{t['count']:<3} {t['shape'][:110]}")
+
+
+def _print_functions(results: list[Measurement]) -> None:
     print(f"\n{'data set':<12} {'hour':<22} {'as':<9} {'snapshots':>9} {'written':>7} {'floor s':>8} {'rides s':>8} "
           f"{'parks s':>8} {'both s':>8} {'base s':>8} {'ours/floor':>10} {'base/ours':>9} {'reads ours/floor':>16}")
     for m in results:
@@ -468,10 +765,6 @@ def print_report(results: list[Measurement], checks: list) -> None:
             f"{m.ratios.get('baseline_over_ours', float('nan')):>9.1f} "
             f"{reads['both'] / max(reads['floor'], 1):>16.2f}"
         )
-    print("\ntargets (issue #5)")
-    for name, value, limit, ok in checks:
-        verdict = "n/a " if ok is None else ("PASS" if ok else "FAIL")
-        print(f"  {verdict}  {name:<72} {value if value is not None else '-':>8}  (target {limit})")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -482,9 +775,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(REPO / "bench/results.json"))
     parser.add_argument("--db-prefix", default="themepark_bench_")
     parser.add_argument("--no-scheduled", action="store_true", help="skip the as-scheduled measurements")
+    parser.add_argument(
+        "--only",
+        choices=("functions", "whole-run"),
+        help="only the aggregation functions (with floor, baseline, late-data search), or only the whole DAG run",
+    )
     args = parser.parse_args(argv)
     server = server_url()
     results: list[Measurement] = []
+    whole_runs: list[WholeRun] = []
+    dag = None
     facts: dict[str, Any] = {}
     loads = {}
     for name in args.datasets.split(","):
@@ -498,38 +798,30 @@ def main(argv: list[str] | None = None) -> int:
                 "indexes need about 2 GB to stay in memory, so its figures include page reads "
                 "(make db-stop, then make bench, starts the private server with BENCH_BUFFER_POOL=3G)"
             )
-        with connected(server, database) as conn:
+        if args.only != "whole-run":
+            results += measure_functions(server, database, ds, args)
+        if args.only != "functions":
+            dag = dag or airflow_dag()
             for label, start in HOURS.items():
-                m = measure(conn, ds, label, Hour(start), args.reps, args.baseline_reps)
-                measure_late_search(conn, m, args.reps)
-                results.append(m)
+                w = measure_whole_run(server, database, ds, label, Hour(start), args.reps, dag)
+                whole_runs.append(w)
                 print(
-                    f"{ds.name} {label}: both {m.seconds['both']:.3f} s, floor {m.seconds['floor']:.3f} s, "
-                    f"late-data search (none late) {m.seconds['late_search']:.4f} s",
+                    f"{ds.name} {label}: whole run {w.seconds:.3f} s of server time in {w.statements} statements, "
+                    f"floor {w.floor_seconds:.4f} s: {w.run_over_floor:.1f} x",
                     flush=True,
                 )
-                if ds.scheduled and not args.no_scheduled:
-                    with later_rows_aside(conn, Hour(start)):
-                        m = measure(conn, ds, label, Hour(start), args.reps, args.baseline_reps, "scheduled")
-                    results.append(m)
-                    print(f"{ds.name} {label}, as scheduled: both {m.seconds['both']:.3f} s, "
-                          f"floor {m.seconds['floor']:.3f} s", flush=True)
-            # The per-ride baseline is left out there: its own look-ups walk back over the 20
-            # days of later rows, minutes of a run that the recent hours already check.
-            for label, start in (OLD_HOURS.items() if ds.old_hours else ()):
-                m = measure(conn, ds, label, Hour(start), args.reps, 0)
-                results.append(m)
-                print(f"{ds.name} {label}: both {m.seconds['both']:.3f} s, floor {m.seconds['floor']:.3f} s", flush=True)
-    checks = targets(results)
-    print_report(results, checks)
+    checks = targets(results, whole_runs)
+    print_report(results, checks, whole_runs)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     Path(args.out).write_text(
         json.dumps(
             {
                 "measured_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "only": args.only,
                 "server": facts,
                 "datasets": loads,
                 "results": [asdict(m) for m in results],
+                "whole_run": [w.as_json() for w in whole_runs],
                 "targets": [{"target": n, "value": v, "limit": lim, "pass": ok} for n, v, lim, ok in checks],
             },
             indent=2,
@@ -539,6 +831,34 @@ def main(argv: list[str] | None = None) -> int:
     # A missed speed target is reported above; rows that differ from the baseline are an error.
     wrong = [name for name, _value, _limit, ok in checks if ok is False and name.startswith("baseline rows")]
     return 1 if wrong else 0
+
+
+def measure_functions(server: str, database: str, ds: Dataset, args: argparse.Namespace) -> list[Measurement]:
+    """The aggregation functions, floor and baseline of each hour (issue #5), on one connection."""
+    results: list[Measurement] = []
+    with connected(server, database) as conn:
+        for label, start in HOURS.items():
+            m = measure(conn, ds, label, Hour(start), args.reps, args.baseline_reps)
+            measure_late_search(conn, m, args.reps)
+            results.append(m)
+            print(
+                f"{ds.name} {label}: both {m.seconds['both']:.3f} s, floor {m.seconds['floor']:.3f} s, "
+                f"late-data search (none late) {m.seconds['late_search']:.4f} s",
+                flush=True,
+            )
+            if ds.scheduled and not args.no_scheduled:
+                with later_rows_aside(conn, Hour(start)):
+                    m = measure(conn, ds, label, Hour(start), args.reps, args.baseline_reps, "scheduled")
+                results.append(m)
+                print(f"{ds.name} {label}, as scheduled: both {m.seconds['both']:.3f} s, "
+                      f"floor {m.seconds['floor']:.3f} s", flush=True)
+        # The per-ride baseline is left out there: its own look-ups walk back over the 20
+        # days of later rows, minutes of a run that the recent hours already check.
+        for label, start in (OLD_HOURS.items() if ds.old_hours else ()):
+            m = measure(conn, ds, label, Hour(start), args.reps, 0)
+            results.append(m)
+            print(f"{ds.name} {label}: both {m.seconds['both']:.3f} s, floor {m.seconds['floor']:.3f} s", flush=True)
+    return results
 
 
 def server_facts(server: str, database: str) -> dict[str, Any]:

@@ -274,3 +274,29 @@ ON DUPLICATE KEY UPDATE last_snapshot_id = VALUES(last_snapshot_id);
 -- the measured one are forgotten first (the bench's database, its own output), as on a tracker
 -- where the measured hour is the latest the scheduler ran.
 DELETE FROM ride_hourly_stats WHERE hour_start_utc > %(hour_start)s;
+
+-- name: hour_snapshots
+-- The hour's ride and park snapshots: the whole run's late-data search reads as many of the
+-- newest rows (set_ride_late_mark), as a scheduled run reads the rows written since the last.
+SELECT (SELECT COUNT(*) FROM ride_status_snapshots
+        WHERE recorded_at >= %(hour_start)s AND recorded_at < %(hour_end)s),
+       (SELECT COUNT(*) FROM park_activity_snapshots
+        WHERE recorded_at >= %(hour_start)s AND recorded_at < %(hour_end)s);
+
+-- name: late_redos
+-- The late-data search's re-aggregated hours, one log row each: none may appear during the
+-- whole-run measurement (the newest rows are not late), or the run did more than an hour's work.
+SELECT COUNT(*), MAX(completed_at) FROM aggregation_log WHERE reason = 'late_data';
+
+-- name: other_sessions
+-- Sessions of other clients in the database: their statements are not counted (bench_user), but
+-- their load on the server is in the whole run's times, which then say so.
+SELECT COUNT(*) FROM information_schema.processlist WHERE db = DATABASE() AND id <> CONNECTION_ID();
+
+-- name: create_user
+-- The whole run's own user (bench.py, bench_user): the slow log tells its sessions from other
+-- clients' in the same database by it.
+CREATE USER %(user)s@'%%' IDENTIFIED BY %(password)s;
+
+-- name: drop_user
+DROP USER IF EXISTS %(user)s@'%%';

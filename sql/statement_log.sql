@@ -23,6 +23,7 @@ SET GLOBAL log_output = 'TABLE', GLOBAL long_query_time = 0, GLOBAL log_slow_adm
 SELECT sql_text, rows_examined, TIME_TO_SEC(query_time)
 FROM mysql.slow_log
 WHERE db = %(database)s AND start_time >= %(since)s
+  AND (%(user_prefix)s IS NULL OR LEFT(user_host, CHAR_LENGTH(%(user_prefix)s)) = %(user_prefix)s)
 ORDER BY start_time;
 
 -- name: restore

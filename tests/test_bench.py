@@ -62,6 +62,56 @@ def test_small_bench_agrees_with_its_baseline_and_reuses_its_data(server, monkey
         dbtools.TestDatabase(server, name).drop()
 
 
+def test_bench_times_every_statement_of_a_whole_dag_run_beside_the_floor(server, dag, monkeypatch):
+    # The whole run as `make bench` measures it: Airflow runs every task (dag.test) on a small
+    # set, the server's slow log times each statement; the figures must come from those statements.
+    bench = _bench_module()
+    monkeypatch.setenv("AIRFLOW_CONN_THEMEPARK_DB", "mysql://unused@127.0.0.1/unused")
+    url = server.url_for("x").rsplit("/", 1)[0]
+    name = f"tph_test_bench_{uuid.uuid4().hex[:10]}"
+    ds = bench.Dataset("small", copies=1, days=2, parks=4, rides_per_park=3)
+    try:
+        bench.load(url, name, ds, progress=lambda _: None)
+        runs = [bench.measure_whole_run(url, name, ds, label, Hour(start), reps=1, dag=dag)
+                for label, start in bench.HOURS.items()]
+        with bench.connected(url, name) as conn:
+            hour_snapshots = [
+                int(db.query_one(conn, "SELECT COUNT(*) FROM ride_status_snapshots WHERE recorded_at >= %(hour_start)s "
+                                       "AND recorded_at < %(hour_end)s", Hour(start).db_params())[0])
+                for start in bench.HOURS.values()
+            ]
+            # Two runs an hour (warm-up and measured), each logged by its own `log` task.
+            logged_runs = db.query_one(conn, "SELECT COUNT(*) FROM aggregation_log WHERE status = 'success'")[0]
+    finally:
+        dbtools.TestDatabase(server, name).drop()
+    assert logged_runs == 2 * len(bench.HOURS)
+    for w, snapshots in zip(runs, hour_snapshots, strict=True):
+        statements = w.log.statements
+        assert snapshots > 0 and w.statements == len(statements) >= 10
+        # Every task reached the server: the aggregation's read of the hour's ride snapshots (all
+        # of them), the late-data search's marks, the log task's row.
+        assert any(s.sql.lstrip().startswith("INSERT") and "FROM ride_status_snapshots" in s.sql
+                   and s.rows_examined >= snapshots for s in statements), w.top
+        assert any("themepark_late_data_marks" in s.sql for s in statements)
+        assert any(s.sql.lstrip().startswith("INSERT INTO aggregation_log") for s in statements)
+        # The bench's own setup between runs (the late-data marks it places) is not counted.
+        assert not any("GREATEST(COALESCE(MAX(snapshot_id)" in s.sql for s in statements)
+        assert w.rows_examined == sum(s.rows_examined for s in statements) > 0
+        assert w.seconds == round(sum(s.seconds for s in statements), 6) > 0
+        # The floor is the floor statement alone, timed the same way: it reads the hour.
+        assert w.floor_rows_examined >= snapshots and w.floor_seconds > 0
+        assert w.run_over_floor == round(w.seconds / w.floor_seconds, 2)
+        assert 0 < len(w.top) <= 5 and w.top == sorted(w.top, key=lambda t: t["seconds"], reverse=True)
+        assert sum(t["count"] for t in w.top) <= len(statements)
+        assert "log" not in w.as_json()
+        assert w.other_sessions_seen == 0  # the test's database is its own
+    checks = {n: ok for n, _v, _l, ok in bench.targets([], runs)}
+    assert [n for n in checks if n.startswith("whole run / floor, small")] == [
+        f"whole run / floor, small, {label}" for label in bench.HOURS
+    ]
+    assert all(checks[f"whole run / floor, small, {label}"] is not None for label in bench.HOURS)
+
+
 def test_bench_compare_runs_each_version_it_is_given_in_turn(server, monkeypatch, tmp_path):
     # bench/compare.py on a small set: "before" is a copy of this checkout's code and SQL; each
     # block must run the copy it was pointed at (compare() exits otherwise) and be counted.

@@ -59,11 +59,17 @@ class StatementLog:
 
 
 class Recorder:
-    """Reads what the log holds for one database; ``mark()`` starts a new window."""
+    """Reads what the log holds for one database; ``mark()`` starts a new window.
 
-    def __init__(self, connect: Callable[[], Any], database: str) -> None:
+    ``user``: only the statements of sessions logged in as that user. The log tells databases
+    apart, not clients: another client working in the same database (a benchmark under Airflow's
+    scheduler) would otherwise be counted too.
+    """
+
+    def __init__(self, connect: Callable[[], Any], database: str, user: str | None = None) -> None:
         self._connect = connect
         self._database = database
+        self._user = user
         self._since = self.mark()
 
     def mark(self) -> datetime:
@@ -77,13 +83,18 @@ class Recorder:
         """The statements run in the database since ``since`` (default: the last mark)."""
         with contextlib.closing(self._connect()) as conn:
             cur = conn.cursor()
-            cur.execute(named_statements(SQL_FILE)["read"], {"database": self._database, "since": since or self._since})
+            # The server writes user_host as "user[user] @ host [ip]".
+            user_prefix = None if self._user is None else f"{self._user}["
+            cur.execute(
+                named_statements(SQL_FILE)["read"],
+                {"database": self._database, "since": since or self._since, "user_prefix": user_prefix},
+            )
             return StatementLog([Statement(_text(t), int(rows), float(secs)) for t, rows, secs in cur.fetchall()])
 
 
 @contextlib.contextmanager
-def logged(connect: Callable[[], Any], database: str) -> Iterator[Recorder]:
-    """Log every statement run in ``database`` by sessions opened inside the block.
+def logged(connect: Callable[[], Any], database: str, user: str | None = None) -> Iterator[Recorder]:
+    """Log every statement run in ``database`` by sessions opened inside the block (of ``user`` only, if given).
 
     ``connect()`` opens an administrative connection to the server (autocommit on). The server's
     settings come back when the block ends, whatever happens in it.
@@ -101,7 +112,7 @@ def logged(connect: Callable[[], Any], database: str) -> Iterator[Recorder]:
         saved = {str(k).lower(): v for k, v in cur.fetchall()}
         cur.execute(sql["log_everything"])
         try:
-            yield Recorder(connect, database)
+            yield Recorder(connect, database, user)
         finally:
             cur.execute(sql["restore"], {name: saved[name] for name in SETTINGS})
 
