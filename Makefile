@@ -31,7 +31,7 @@ help:
 	@echo "make dags-test HOUR=2025-07-04T20:00:00+00:00   one hour through the airflow CLI"
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
-	@echo "make bench-airflow   the DAG under Airflow's real scheduler: single hours, a 24-hour backfill"
+	@echo "make bench-airflow   the DAG under Airflow's real scheduler: single hours, a 168-hour backfill, CPU by process"
 	@echo "make bench-compare BEFORE=<rev>   that revision's aggregation against this checkout's"
 	@echo "make soak      200 consecutive hours in one process (connections, memory)"
 	@echo "make lint      ruff"
@@ -68,7 +68,7 @@ soak: setup
 	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) -e "CREATE DATABASE IF NOT EXISTS themepark_soak"
 	AIRFLOW_CONN_THEMEPARK_DB="$(LOCALDB_URL)/themepark_soak" $(BIN)/python -m themepark_devtools.soak --hours 200
 
-# The benchmark of issue #5 (docs/PERFORMANCE.md): loads its data sets once into databases of
+# The benchmark (docs/PERFORMANCE.md): the aggregation and the whole DAG run against the floor; loads its data sets once into databases of
 # their own on the private server (themepark_bench_*), then measures; results in bench/results.json.
 # Do not run `make test` meanwhile: one test restarts the private server.
 # The 10x data set's look-up indexes need a buffer pool of about 2G: a private server started by
@@ -79,10 +79,11 @@ bench: setup
 	  THEMEPARK_LOCALDB_BUFFER_POOL=$(BENCH_BUFFER_POOL) scripts/localdb.sh start >/dev/null; fi
 	$(BIN)/python bench/bench.py $(BENCH_ARGS)
 
-# The DAG under Airflow's real scheduler (issue #11, docs/PERFORMANCE.md "Under Airflow's
-# scheduler"): bench.py's tracker_2d set, an AirflowStack (api-server, scheduler, dag-processor,
-# triggerer, LocalExecutor, private PostgreSQL), one hour by REST trigger, a backfill of 24 hours.
-# About 3 minutes; results in bench/airflow_results.json. Not part of `make test`.
+# The DAG under Airflow's real scheduler (docs/PERFORMANCE.md "A backfill under Airflow's
+# scheduler"): bench.py's tracker_30d set, an AirflowStack (api-server, scheduler, dag-processor,
+# triggerer, LocalExecutor with parallelism 32, private PostgreSQL), one hour by REST trigger, a
+# backfill of 168 hours, CPU seconds per hour by process. About 5 minutes; results in
+# bench/airflow_results.json. Not part of `make test`.
 bench-airflow: setup
 	$(BIN)/python bench/airflow_bench.py $(BENCH_ARGS)
 

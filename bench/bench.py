@@ -582,13 +582,13 @@ def measure_whole_run(server: str, database: str, ds: Dataset, label: str, hour:
                 recorder.mark()
                 os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = f"{user_server}/{database}"
                 run_dag(dag, hour)
-                runs.append(_read_settled(recorder))
+                runs.append(recorder.read_settled())
                 recorder.mark()
                 with connected(user_server, database) as conn:
                     # A single read of the hour: on a shared machine one sample of it is noise.
                     for _floor in range(FLOORS_PER_RUN):
                         db.query_all(conn, sql["floor"], params)
-                floor_log = _read_settled(recorder, lambda log: len(_floors(log)) >= FLOORS_PER_RUN)
+                floor_log = recorder.read_settled(lambda log: len(_floors(log)) >= FLOORS_PER_RUN)
                 floors += _floors(floor_log)
                 others += _other_sessions(setup, sql)
         redos_after = db.query_one(setup, sql["late_redos"])
@@ -628,26 +628,6 @@ def measure_whole_run(server: str, database: str, ds: Dataset, label: str, hour:
 
 def _floors(log: statement_log.StatementLog) -> list[statement_log.Statement]:
     return [s for s in log.statements if "AVG(wait_time)" in s.sql]
-
-
-def _read_settled(
-    recorder: statement_log.Recorder,
-    complete: Callable[[statement_log.StatementLog], bool] = lambda _log: True,
-    limit_seconds: float = 5.0,
-) -> statement_log.StatementLog:
-    """The log since the mark, once the server has written all of it.
-
-    The server writes a statement's row after its client has the answer, so a read made at once
-    can miss the last statement: read again until two reads agree (and ``complete`` holds).
-    """
-    deadline = time.monotonic() + limit_seconds
-    log = recorder.read()
-    while True:
-        time.sleep(0.05)
-        again = recorder.read()
-        if (len(again.statements) == len(log.statements) and complete(again)) or time.monotonic() > deadline:
-            return again
-        log = again
 
 
 def _other_sessions(conn: Any, sql: dict[str, str]) -> int:

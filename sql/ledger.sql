@@ -4,8 +4,8 @@
 
 -- name: created_indexes_table
 -- Indexes a migration added to a table that existed before it, so that its down step drops
--- those and never an index someone else made (017 and 018 add one only where none with the same
--- leading columns exists). The down files of 017 and 018 repeat this CREATE (a test keeps them
+-- those and never an index someone else made (017, 018 and 021 add one only where none with the
+-- same leading columns exists). The down files of 017, 018 and 021 repeat this CREATE (a test keeps them
 -- identical) so that they run alone in the plain client.
 CREATE TABLE IF NOT EXISTS themepark_schema_created_indexes (
     table_name VARCHAR(64) NOT NULL,

@@ -76,11 +76,11 @@ def _runs_costs(server, database, dag, monkeypatch) -> tuple[dict[str, statement
         for name, hour in (("scheduled hour (first)", SCHEDULED_HOUR), ("backfilled hour", BACKFILL_HOUR)):
             recorder.mark()
             _run(dag, hour)
-            logs[name] = recorder.read()
+            logs[name] = recorder.read_settled()
         _late_rows(database, SCHEDULED_HOUR - timedelta(hours=3))
         recorder.mark()
         _run(dag, SCHEDULED_HOUR + timedelta(hours=1))
-        logs["next hour, redoing a late hour"] = recorder.read()
+        logs["next hour, redoing a late hour"] = recorder.read_settled()
     return logs, _hour_snapshots(database, SCHEDULED_HOUR)
 
 

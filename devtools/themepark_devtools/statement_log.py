@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -90,6 +91,24 @@ class Recorder:
                 {"database": self._database, "since": since or self._since, "user_prefix": user_prefix},
             )
             return StatementLog([Statement(_text(t), int(rows), float(secs)) for t, rows, secs in cur.fetchall()])
+
+
+    def read_settled(
+        self, complete: Callable[[StatementLog], bool] = lambda _log: True, limit_seconds: float = 5.0
+    ) -> StatementLog:
+        """The log since the mark, once the server has written all of it.
+
+        The server writes a statement's row after its client has the answer, so a read made at
+        once can miss the last statements: poll until two reads agree and ``complete`` holds.
+        """
+        deadline = time.monotonic() + limit_seconds
+        log = self.read()
+        while True:
+            time.sleep(0.05)  # the poll interval of a bounded wait for the server's log writes
+            again = self.read()
+            if (len(again.statements) == len(log.statements) and complete(again)) or time.monotonic() > deadline:
+                return again
+            log = again
 
 
 @contextlib.contextmanager

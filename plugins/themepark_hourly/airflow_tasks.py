@@ -27,9 +27,9 @@ FAILED_STEP_XCOM_KEY = "failed_step"
 COMMITTED_XCOM_KEY = "committed"
 # migrate's own results (started_at, newest snapshot ids): its return value is the branch choice.
 MIGRATED_XCOM_KEY = "migrated"
-# A task that did not have to run is fine: late_data is skipped by migrate's branch when the run
-# does not search for late data, and then starts no process.
-NOT_RUN_OK = {"late_data": "skipped"}
+# late_data is skipped by migrate's branch when the run does not search for late data (it then
+# starts no process): fine in such a run, a failure in one that searches.
+SKIPPED_WHEN_NOT_SEARCHING = "late_data"
 # A run of the hour under way or the next one waits for it to settle (the task is rescheduled,
 # no try used): the settle time is then at most this plus the settle delay ahead. An hour further
 # ahead is refused: a mistyped date, not a run started a little early.
@@ -85,8 +85,6 @@ def _reports_errors(task_id: str) -> Callable[[F], F]:
                 if ti is not None:
                     try:
                         ti.xcom_push(key=ERROR_XCOM_KEY, value=f"{type(exc).__name__}: {exc}")
-                        if isinstance(exc, checks.ChecksFailed):
-                            ti.xcom_push(key=FAILED_STEP_XCOM_KEY, value="check")
                     except Exception:  # noqa: BLE001 - the original error matters more
                         log.warning("could not record the error of %s in XCom", task_id)
                 if is_permanent(exc):
@@ -228,8 +226,12 @@ def aggregate_parks(context: Mapping[str, Any]) -> dict[str, Any]:
     try:
         report = checks.run(resolved.hour, config.conn_id(), context)
     except Exception:
-        # The rows are committed and stay: the log row still counts them.
-        context["ti"].xcom_push(key=COMMITTED_XCOM_KEY, value=written)
+        # The rows are committed and stay: the log row still counts them, and names the step.
+        try:
+            context["ti"].xcom_push(key=COMMITTED_XCOM_KEY, value=written)
+            context["ti"].xcom_push(key=FAILED_STEP_XCOM_KEY, value="check")
+        except Exception:  # noqa: BLE001 - the check's own error matters more
+            log.warning("aggregate_parks: could not record the committed rows of hour %s in XCom", resolved.hour)
         raise
     return {**written, **report.as_dict()}
 
@@ -378,10 +380,13 @@ def _upstream_outcome(context: Mapping[str, Any]) -> _Outcome:
     results: dict[str, Any] = {}
     errors = []
     failed_steps: dict[str, str] = {}
+    searching = _searches_late_data(context)
     for task_id in AGGREGATION_TASKS:
         # Each pull is a round trip to the api-server: none for a task that did not have to run,
         # and migrate's return value is only its branch choice (what it found has its own key).
-        if NOT_RUN_OK.get(task_id) == states.get(task_id):
+        if task_id == SKIPPED_WHEN_NOT_SEARCHING and not searching:
+            # Skipped by migrate's branch, whatever the states say (or, unread, would have said).
+            states[task_id] = "skipped"
             results[task_id] = None
             continue
         if task_id == "migrate":
@@ -389,7 +394,7 @@ def _upstream_outcome(context: Mapping[str, Any]) -> _Outcome:
         else:
             results[task_id] = ti.xcom_pull(task_ids=task_id)
         state = states.setdefault(task_id, "success" if results[task_id] is not None else "failed")
-        if state == "success" or NOT_RUN_OK.get(task_id) == state:
+        if state == "success":
             continue
         # Rows the task committed before a later step of it failed still count.
         results[task_id] = results[task_id] or ti.xcom_pull(task_ids=task_id, key=COMMITTED_XCOM_KEY)
@@ -408,8 +413,7 @@ def _upstream_outcome(context: Mapping[str, Any]) -> _Outcome:
 def _failed_step(outcome: _Outcome) -> str | None:
     """The first task that did not end as it should, or the step of it that failed ("check")."""
     for task_id in AGGREGATION_TASKS:
-        state = outcome.states.get(task_id)
-        if state != "success" and NOT_RUN_OK.get(task_id) != state:
+        if task_id in outcome.failed_steps or outcome.states.get(task_id) not in ("success", "skipped"):
             return outcome.failed_steps.get(task_id, task_id)
     return None
 

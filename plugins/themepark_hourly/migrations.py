@@ -131,7 +131,7 @@ def _apply(conn: Any, migration: Migration) -> int:
     started = time.monotonic()
     statements = split_statements(migration.path.read_text(encoding="utf-8"))
     # Which indexes this migration adds to tables that existed before it: its down step drops
-    # those and no other (017/018 add one only where no equivalent exists, whatever its name).
+    # those and no other (017/018/021 add one only where no equivalent exists, whatever its name).
     tables_before, indexes_before = _indexes(conn)
     cur = conn.cursor()
     try:

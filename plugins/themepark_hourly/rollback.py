@@ -200,7 +200,7 @@ def _dry_run_step(conn: Any, step: DownStep, moved: set[tuple[str, str]], out: C
             except Exception as exc:  # noqa: BLE001 - the client library decides the exception class
                 if db.error_code(exc) != _NO_SUCH_TABLE:
                     raise
-                # 017/018 read the side table, which a real run creates first: none recorded yet.
+                # 017/018/021 read the side table, which a real run creates first: none recorded yet.
                 if not unrecorded:
                     out("    (no index recorded as created by this package: none would be dropped)")
                 unrecorded = True
@@ -274,7 +274,7 @@ def rollback(conn: Any, target: int, dry_run: bool = False, out: Callable[[str],
         if problems:
             raise RollbackRefused("refused, nothing changed:\n" + "\n".join(f"  - {p}" for p in problems))
         if steps and not dry_run:
-            migrations.ensure_ledger(conn)  # the side table 017/018's down steps read
+            migrations.ensure_ledger(conn)  # the side table 017/018/021's down steps read
         moved: set[tuple[str, str]] = set()
         for step in steps:
             if dry_run:

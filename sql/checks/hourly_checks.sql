@@ -1,4 +1,4 @@
--- Checks of one aggregated hour, run by the DAG's check tasks through the common-sql provider's
+-- Checks of one aggregated hour, run inside the aggregate_parks task through the common-sql provider's
 -- SQLColumnCheckOperator / SQLTableCheckOperator (plugins/themepark_hourly/checks.py). Each
 -- section is a boolean SQL expression over the rows of the named table that lie in the hour
 -- (the operator's partition clause); it must be true. Aggregates make each check one row even
