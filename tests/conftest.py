@@ -98,3 +98,12 @@ def dag(airflow_db):
     bag = DagBag(dag_folder=str(REPO / "dags"))
     assert bag.import_errors == {}
     return bag.get_dag("themepark_hourly_aggregation")
+
+
+@pytest.fixture
+def own_dag(airflow_db):
+    """A DAG object of the test's own: dag.test(run_conf=...) merges the conf into the in-process
+    DAG's params, which would leak into the session's shared `dag` fixture."""
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(REPO / "dags")).get_dag("themepark_hourly_aggregation")

@@ -73,20 +73,10 @@ def _hour_text(h: datetime) -> str:
     return h.strftime("%Y-%m-%d %H:%M:%S")
 
 
-def _own_dag():
-    # A DAG object of this test's own: a run's conf is merged into the in-process DAG's params
-    # by dag.test(), which would leak into the session's shared `dag` fixture.
-    from airflow.dag_processing.dagbag import DagBag
-
-    from conftest import REPO
-
-    return DagBag(dag_folder=str(REPO / "dags")).get_dag("themepark_hourly_aggregation")
-
-
 def test_late_snapshots_redo_exactly_the_hours_they_change_and_those_hours_match_the_reference(
-    airflow_db, migrated, caplog
+    own_dag, migrated, caplog
 ):
-    dag = _own_dag()
+    dag = own_dag
     _tracker_days(migrated)
     h = FIRST
     while h < R:
@@ -148,8 +138,8 @@ def test_late_snapshots_redo_exactly_the_hours_they_change_and_those_hours_match
     assert (again.hours, again.late_snapshots, again.outside_window) == ([], 0, 0)
 
 
-def test_a_backfill_or_manual_run_does_not_search_unless_asked(airflow_db, migrated):
-    dag = _own_dag()
+def test_a_backfill_or_manual_run_does_not_search_unless_asked(own_dag, migrated):
+    dag = own_dag
     _tracker_days(migrated)
     run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 12, tz="UTC"))
     assert str(run.state) == "success"

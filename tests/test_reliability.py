@@ -204,7 +204,9 @@ def _create_users(database, dag_user, dag_password, migrate_user, migrate_passwo
     assert done.returncode == 0, done.stderr
 
 
-def test_least_privilege_users_run_the_dag_and_no_credential_reaches_a_log(dag, migrated, server, monkeypatch, capfd):
+def test_least_privilege_users_run_the_dag_and_no_credential_reaches_a_log(
+    dag, own_dag, migrated, server, monkeypatch, capfd
+):
     suffix = uuid.uuid4().hex[:8]
     dag_user, migrate_user = f"tpdag_{suffix}", f"tpmig_{suffix}"
     dag_password, migrate_password = f"Dag-{suffix}-Xyzzy", f"Mig-{suffix}-Plugh"
@@ -219,10 +221,6 @@ def test_least_privilege_users_run_the_dag_and_no_credential_reaches_a_log(dag, 
         monkeypatch.setenv("THEMEPARK_MIGRATE_CONN_ID", "themepark_migrate")
 
         # As a scheduled run does, the run also searches for late data (the dag user keeps its marks).
-        # A DAG object of its own: dag.test() merges a run's conf into the in-process DAG's params.
-        from airflow.dag_processing.dagbag import DagBag
-
-        own_dag = DagBag(dag_folder=str(REPO / "dags")).get_dag("themepark_hourly_aggregation")
         run = own_dag.test(
             logical_date=pendulum.datetime(2025, 7, 4, 15, tz="UTC"), run_conf={"reaggregate_late_data": True}
         )

@@ -106,11 +106,11 @@ def _describe(log: statement_log.StatementLog) -> str:
     return "; ".join(f"{s.rows_examined} rows: {s.shape[:160]}" for s in log.largest(4))
 
 
-def test_no_statement_of_a_run_reads_the_history(server, dag, history_databases, monkeypatch):
+def test_no_statement_of_a_run_reads_the_history(server, own_dag, history_databases, monkeypatch):
     databases, totals = history_databases
     assert totals[10] > 3 * totals[2]
 
-    costs = {days: _runs_costs(server, db, dag, monkeypatch) for days, db in databases.items()}
+    costs = {days: _runs_costs(server, db, own_dag, monkeypatch) for days, db in databases.items()}
     (short, hour_snapshots), (long, long_hour_snapshots) = costs[2], costs[10]
     assert hour_snapshots == long_hour_snapshots > 0
 

@@ -278,9 +278,9 @@ WHERE t.needs_lookup = 1
   AND (t.last_open IS NULL OR t.last_open < t.day_start);
 
 -- name: settle_last_legacy_open
--- As settle_last_open: where the row found would matter (it is today, or it may make a
--- down-reporting ride known to operate) and its second has another row, it becomes the latest
--- legacy open row that counts, NULL if none.
+-- As settle_last_open: where the row found would matter (it is today, or it alone may make a
+-- down-reporting ride known to operate: not open in H nor OPERATING before it) and its second has
+-- another row, it becomes the latest legacy open row that counts, NULL if none.
 UPDATE tmp_ride_hour t
 SET t.last_legacy_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
                           WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
@@ -291,7 +291,8 @@ SET t.last_legacy_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
                           ORDER BY rss.recorded_at DESC LIMIT 1)
 WHERE t.needs_lookup = 1
   AND t.last_legacy_open IS NOT NULL
-  AND (t.last_legacy_open >= t.day_start OR t.down_reporting = 1)
+  AND (t.last_legacy_open >= t.day_start
+       OR (t.down_reporting = 1 AND t.first_open IS NULL AND t.last_open IS NULL))
   AND (SELECT COUNT(*) FROM ride_status_snapshots rssd
        WHERE rssd.ride_id = t.ride_id AND rssd.recorded_at = t.last_legacy_open) > 1;
 
