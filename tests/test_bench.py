@@ -62,7 +62,7 @@ def test_small_bench_agrees_with_its_baseline_and_reuses_its_data(server, monkey
         dbtools.TestDatabase(server, name).drop()
 
 
-def test_bench_times_every_statement_of_a_whole_dag_run_beside_the_floor(server, dag, monkeypatch):
+def test_bench_times_every_statement_of_a_whole_dag_run_beside_the_floor(server, own_dag, monkeypatch):
     # The whole run as `make bench` measures it: Airflow runs every task (dag.test) on a small
     # set, the server's slow log times each statement; the figures must come from those statements.
     bench = _bench_module()
@@ -72,7 +72,7 @@ def test_bench_times_every_statement_of_a_whole_dag_run_beside_the_floor(server,
     ds = bench.Dataset("small", copies=1, days=2, parks=4, rides_per_park=3)
     try:
         bench.load(url, name, ds, progress=lambda _: None)
-        runs = [bench.measure_whole_run(url, name, ds, label, Hour(start), reps=1, dag=dag)
+        runs = [bench.measure_whole_run(url, name, ds, label, Hour(start), reps=1, dag=own_dag)
                 for label, start in bench.HOURS.items()]
         with bench.connected(url, name) as conn:
             hour_snapshots = [
