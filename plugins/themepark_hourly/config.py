@@ -23,6 +23,8 @@ DAG_START_DATE = datetime(2000, 1, 1, tzinfo=UTC)
 #: hour and the collector's write lag.
 DEFAULT_SETTLE_MINUTES = 5
 DEFAULT_SNAPSHOT_INTERVAL_MINUTES = 10
+#: Where the api-server mounts the coverage view's app (docs/COVERAGE.md).
+COVERAGE_URL_PREFIX = "/themepark-coverage"
 
 
 class ConfigError(ValueError):

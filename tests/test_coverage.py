@@ -1,0 +1,242 @@
+"""The coverage view's data (plugins/themepark_hourly/coverage.py) on a real tracker database.
+
+One hour of each state is made by the package's own writers (aggregation, run_log) on the sample
+day; the grid must name each, in UTC and in a park's local time, and refuse bad parameters by name.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from themepark_devtools import sample_data
+from themepark_hourly import aggregation, config, coverage, db, run_log
+from themepark_hourly.hours import Hour
+
+DAY = date(2025, 7, 4)
+NOW = datetime(2025, 7, 4, 21, 2)  # 20:00 has not settled (21:05); 19:00 has
+
+
+def _hour(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def _log(conn, hour: str, status: str, *, run_id: str, failed_task: str | None = None, reason: str = "run",
+         late: int | None = None, completed: str | None = None, rides: int = 0, parks: int = 0) -> None:  # fmt: skip
+    start = _hour(hour)
+    run_log.write(
+        conn,
+        run_log.RunLogEntry(
+            dag_id=config.DAG_ID,
+            run_id=run_id,
+            aggregation_date=start.date(),
+            hour_start=start,
+            hour_end=start + timedelta(hours=1),
+            started_at=start + timedelta(hours=1, minutes=5),
+            completed_at=_hour(completed) if completed else start + timedelta(hours=1, minutes=6),
+            status=status,
+            error_message=None if status == "success" else f"{failed_task} failed: Deadlock found (1213)",
+            parks_processed=parks,
+            rides_processed=rides,
+            failed_task=failed_task,
+            reason=reason,
+            triggered_by_run_id="scheduled__2025-07-04T20:00:00+00:00" if reason == "late_data" else None,
+            late_snapshots=late,
+        ),
+    )
+
+
+def _aggregate(conn, hour: str) -> tuple[int, int]:
+    h = Hour.parse(hour)
+    rides = aggregation.aggregate_rides(conn, h, 10)
+    return rides.rides_written, aggregation.aggregate_parks(conn, h).parks_written
+
+
+@pytest.fixture
+def scenario(migrated):
+    """The sample day with one hour of each state (UTC): ok 14:00, late 15:00, failed 16:00, checks
+    failed 17:00, gap 18:00 (never run), running 19:00 (an Airflow run under way), future 20:00."""
+    with db.connection() as conn:
+        sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(first_day=DAY)))
+        conn.commit()
+        rides, parks = _aggregate(conn, "2025-07-04T14:00:00+00:00")
+        _log(conn, "2025-07-04 14:00:00", "success", run_id="scheduled__2025-07-04T14:00:00+00:00", rides=rides, parks=parks)
+        _aggregate(conn, "2025-07-04T15:00:00+00:00")
+        _log(conn, "2025-07-04 15:00:00", "success", run_id="scheduled__2025-07-04T15:00:00+00:00")
+        _log(conn, "2025-07-04 15:00:00", "success", run_id="scheduled__2025-07-04T20:00:00+00:00 late 2025-07-04T15:00",
+             reason="late_data", late=7, completed="2025-07-04 21:06:00")  # fmt: skip
+        _log(conn, "2025-07-04 16:00:00", "failed", run_id="scheduled__2025-07-04T16:00:00+00:00", failed_task="aggregate_rides")
+        _aggregate(conn, "2025-07-04T17:00:00+00:00")
+        _log(conn, "2025-07-04 17:00:00", "failed", run_id="scheduled__2025-07-04T17:00:00+00:00", failed_task="check")
+    return migrated
+
+
+def _runs(first: datetime, end: datetime):
+    hour = datetime(2025, 7, 4, 19)
+    assert first <= hour < end, "the grid asked Airflow for the runs of its own range"
+    return {hour: [coverage.AirflowRun("manual__2025-07-04T20:05:00+00:00", "running", "manual")]}
+
+
+def _grid(request: coverage.Request, runs=_runs, now: datetime = NOW) -> coverage.Grid:
+    with db.connection() as conn:
+        return coverage.build_grid(conn, request, runs, now=now)
+
+
+def _states(grid: coverage.Grid) -> dict[datetime, str]:
+    return {c.hour: c.state for _, columns in grid.rows for column in columns for c in column}
+
+
+def test_each_hour_gets_its_state_in_utc(scenario):
+    grid = _grid(coverage.Request(DAY, date(2025, 7, 5), None, park_time=False))
+    states = _states(grid)
+    want = {
+        "2025-07-04 14:00": "ok",
+        "2025-07-04 15:00": "late",
+        "2025-07-04 16:00": "failed",
+        "2025-07-04 17:00": "checks_failed",
+        "2025-07-04 18:00": "gap",
+        "2025-07-04 19:00": "running",
+        "2025-07-04 20:00": "future",
+        "2025-07-04 13:00": "gap",  # snapshots, never run
+    }
+    assert {k: states[_hour(k)] for k in want} == want
+    assert grid.time_zone == "UTC"
+    assert [day for day, _ in grid.rows] == [DAY, date(2025, 7, 5)]
+    assert all(len(column) == 1 for _, columns in grid.rows for column in columns), "UTC has one hour a cell"
+    assert sum(grid.counts.values()) == 48
+    assert grid.counts["ok"] == 1 and grid.counts["late"] == 1 and grid.counts["running"] == 1
+    # Hours after NOW have not settled, with or without snapshots.
+    assert grid.counts["future"] == 48 - 20  # 00:00-19:00 of the 4th have settled
+    # A day later: the sample's polls end at 04:00 on the 5th; the hours after have no snapshots.
+    later = _states(_grid(coverage.Request(DAY, date(2025, 7, 5), None, False), now=datetime(2025, 7, 6)))
+    assert later[_hour("2025-07-05 03:00")] == "gap" and later[_hour("2025-07-05 04:00")] == "empty"
+    assert later[_hour("2025-07-04 20:00")] == "gap"
+
+
+def test_cells_say_what_happened(scenario):
+    cells = {c.hour: c for _, columns in _grid(coverage.Request(DAY, DAY, None, False)).rows for col in columns for c in col}
+    assert "7 late snapshots" in cells[_hour("2025-07-04 15:00")].summary
+    # A late redo's row links to the Airflow run that redid it.
+    assert cells[_hour("2025-07-04 15:00")].run_id == "scheduled__2025-07-04T20:00:00+00:00"
+    failed = cells[_hour("2025-07-04 16:00")].summary
+    assert "aggregate_rides failed" in failed and "1 failed of 1 attempt" in failed and "Deadlock" in failed
+    assert cells[_hour("2025-07-04 18:00")].summary == "snapshots but no stats: no run wrote this hour"
+    assert cells[_hour("2025-07-04 19:00")].run_id == "manual__2025-07-04T20:05:00+00:00"
+
+
+def test_a_redo_that_succeeds_after_a_failure_turns_the_hour_back(scenario):
+    with db.connection() as conn:
+        _aggregate(conn, "2025-07-04T16:00:00+00:00")
+        _log(conn, "2025-07-04 16:00:00", "success", run_id="backfill__2025-07-04T17:05:00+00:00",
+             completed="2025-07-05 09:00:00")  # fmt: skip
+    assert _states(_grid(coverage.Request(DAY, DAY, None, False)))[_hour("2025-07-04 16:00")] == "ok"
+
+
+def test_a_park_in_its_local_time(scenario):
+    paris = 900003  # Europe/Paris, UTC+2 in July
+    grid = _grid(coverage.Request(DAY, DAY, paris, park_time=True))
+    assert grid.time_zone == "Europe/Paris" and grid.park.name == "Disneyland Park Paris"
+    (day, columns), = grid.rows  # fmt: skip
+    assert day == DAY
+    # Local 16:00 is 14:00 UTC, the hour with stats; local 00:00 is 22:00 UTC the day before.
+    assert columns[16][0].hour == _hour("2025-07-04 14:00") and columns[16][0].state == "ok"
+    assert columns[0][0].hour == _hour("2025-07-03 22:00")
+    assert grid.first_hour == _hour("2025-07-03 22:00") and grid.end_hour == _hour("2025-07-04 22:00")
+
+
+def test_a_park_whose_hour_has_no_stats_of_its_own_is_a_gap_for_that_park(scenario):
+    # 14:00 has stats for the parks open then; Tokyo's park was closed with no snapshots at 14:00 UTC.
+    tokyo = 900007
+    states = _states(_grid(coverage.Request(DAY, DAY, tokyo, park_time=False)))
+    with db.connection() as conn:
+        rows = db.query_one(conn, "SELECT COUNT(*) FROM park_hourly_stats WHERE park_id = %s AND hour_start_utc = %s",
+                            (tokyo, "2025-07-04 14:00:00"))  # fmt: skip
+        snaps = db.query_one(
+            conn,
+            "SELECT COUNT(*) FROM ride_status_snapshots s JOIN rides r USING (ride_id) "
+            "WHERE r.park_id = %s AND s.recorded_at >= '2025-07-04 14:00' AND s.recorded_at < '2025-07-04 15:00'",
+            (tokyo,),
+        )
+    want = "ok" if rows[0] else ("gap" if snaps[0] else "empty")
+    assert states[_hour("2025-07-04 14:00")] == want
+
+
+def test_days_where_clocks_change_show_the_missing_and_the_repeated_hour(migrated):
+    with db.connection() as conn:
+        with db.transaction(conn) as cur:
+            cur.execute("INSERT INTO parks (park_id, name, timezone) VALUES (1, 'Cedar', 'America/New_York')")
+        spring = _grid(coverage.Request(date(2025, 3, 9), date(2025, 3, 9), 1, True), runs=None)
+        autumn = _grid(coverage.Request(date(2025, 11, 2), date(2025, 11, 2), 1, True), runs=None, now=datetime(2026, 1, 1))
+    (_, columns), = spring.rows  # fmt: skip
+    assert columns[2] == [] and sum(len(c) for c in columns) == 23
+    (_, columns), = autumn.rows  # fmt: skip
+    assert [c.hour for c in columns[1]] == [_hour("2025-11-02 05:00"), _hour("2025-11-02 06:00")]
+    assert sum(len(c) for c in columns) == 25
+    assert set(autumn.counts) == set(coverage.STATE_KEYS) and autumn.counts["empty"] == 25
+
+
+def test_cell_details_hold_the_hours_log_rows_and_counts(scenario):
+    with db.connection() as conn:
+        details = coverage.cell_details(conn, _hour("2025-07-04 15:00"), None)
+        paris = coverage.cell_details(conn, _hour("2025-07-04 15:00"), 900003)
+    assert details["ride_snapshots"] == 540
+    assert details["park_hourly_stats_rows"] > 0 and details["ride_hourly_stats_rows"] > 0
+    assert [r["reason"] for r in details["log"]] == ["run", "late_data"]
+    assert details["log"][1]["late_snapshots"] == 7
+    assert 0 < paris["ride_snapshots"] < 540 and paris["park_hourly_stats_rows"] == 1
+
+
+def test_an_unknown_park_is_refused_by_name(scenario):
+    with pytest.raises(coverage.BadParameter, match=r"^park: no park with id 4242 in table parks$"):
+        _grid(coverage.Request(DAY, DAY, 4242, False))
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("2025-13-01", "2025-12-02", None, None), r"^start: '2025-13-01' is not a date \(YYYY-MM-DD\)$"),
+        (("2025-07-04", "4 July", None, None), r"^end: '4 July' is not a date"),
+        (("2025-07-05", "2025-07-04", None, None), r"^start: 2025-07-05 is after end 2025-07-04$"),
+        (("2024-01-01", "2025-01-01", None, None), r"^end: the range 2024-01-01..2025-01-01 has 367 days; at most 366$"),
+        (("2025-07-04", "2025-07-04", "1 OR 1=1", None), r"^park: '1 OR 1=1' is not a park id$"),
+        (("2025-07-04", "2025-07-04", "-3", None), r"^park: '-3' is not a park id$"),
+        (("2025-07-04", "2025-07-04", None, "park"), r"^tz: 'park' needs a park$"),
+        (("2025-07-04", "2025-07-04", "3", "CET"), r"^tz: 'CET' is neither 'utc' nor 'park'$"),
+    ],
+)
+def test_bad_parameters_are_refused_naming_the_parameter(args, message):
+    with pytest.raises(coverage.BadParameter, match=message):
+        coverage.parse_request(*args, today=DAY)
+
+
+def test_the_default_is_the_last_fourteen_days_in_utc():
+    request = coverage.parse_request(None, None, "", "", today=DAY)
+    assert (request.start, request.end, request.park_id, request.park_time) == (date(2025, 6, 21), DAY, None, False)
+    assert coverage.parse_request("2024-07-05", "2025-07-04", None, None, today=DAY).start == date(2024, 7, 5)
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [
+        (None, r"^hour: missing"),
+        ("2025-07-04 14:00", r"^hour: '2025-07-04 14:00' is not in UTC"),
+        ("2025-07-04T14:30:00Z", r"is not on the hour$"),
+        ("2025-07-04T14:00:00+02:00", r"is not in UTC"),
+        ("yesterday", r"^hour: 'yesterday' is not an ISO 8601 time"),
+    ],
+)
+def test_a_bad_cell_hour_is_refused_by_name(value, message):
+    with pytest.raises(coverage.BadParameter, match=message):
+        coverage.parse_hour(value)
+    assert coverage.parse_hour("2025-07-04T14:00:00Z") == datetime(2025, 7, 4, 14)
+
+
+def test_grid_as_json_names_every_hour_in_utc(scenario):
+    data = _grid(coverage.Request(DAY, DAY, None, False)).as_dict()
+    assert data["first_hour"] == "2025-07-04T00:00:00Z" and data["end_hour"] == "2025-07-05T00:00:00Z"
+    assert data["days"][0]["hours"][14] == [
+        {"hour": "2025-07-04T14:00:00Z", "state": "ok", "summary": data["days"][0]["hours"][14][0]["summary"],
+         "run_id": "scheduled__2025-07-04T14:00:00+00:00"}
+    ]  # fmt: skip
+    assert datetime.fromisoformat(data["days"][0]["hours"][0][0]["hour"]).tzinfo == UTC
