@@ -7,7 +7,9 @@
 #             end-to-end suite (devtools/themepark_devtools/airflow_stack.py starts a private server of its own)
 #   redis   redis-server, the Celery broker of the CeleryExecutor tests (tests/e2e/test_celery.py; the
 #           stack starts a private server on a free port)
-# Usage: scripts/system-deps.sh build|server|pgserver|redis|all
+#   browser chromium, driven by playwright in the coverage view's browser test (tests/e2e/test_coverage_view.py;
+#           playwright's own browser download is not used)
+# Usage: scripts/system-deps.sh build|server|pgserver|redis|browser|all
 set -euo pipefail
 
 want=${1:-all}
@@ -41,13 +43,18 @@ need_redis() {
   command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 }
 
+need_browser() {
+  command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || missing+=(chromium)
+}
+
 case "$want" in
   build) need_build ;;
   server) need_server ;;
   pgserver) need_pgserver ;;
   redis) need_redis ;;
-  all) need_build; need_server; need_pgserver; need_redis ;;
-  *) echo "usage: $0 build|server|pgserver|redis|all" >&2; exit 2 ;;
+  browser) need_browser ;;
+  all) need_build; need_server; need_pgserver; need_redis; need_browser ;;
+  *) echo "usage: $0 build|server|pgserver|redis|browser|all" >&2; exit 2 ;;
 esac
 
 [ ${#missing[@]} -eq 0 ] && exit 0

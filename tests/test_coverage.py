@@ -6,69 +6,21 @@ day; the grid must name each, in UTC and in a park's local time, and refuse bad 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
+import coverage_scenario
 import pytest
+from coverage_scenario import DAY, aggregate, hour_of, log_run
 
-from themepark_devtools import sample_data
-from themepark_hourly import aggregation, config, coverage, db, run_log
-from themepark_hourly.hours import Hour
+from themepark_hourly import coverage, db
 
-DAY = date(2025, 7, 4)
 NOW = datetime(2025, 7, 4, 21, 2)  # 20:00 has not settled (21:05); 19:00 has
-
-
-def _hour(text: str) -> datetime:
-    return datetime.fromisoformat(text)
-
-
-def _log(conn, hour: str, status: str, *, run_id: str, failed_task: str | None = None, reason: str = "run",
-         late: int | None = None, completed: str | None = None, rides: int = 0, parks: int = 0) -> None:  # fmt: skip
-    start = _hour(hour)
-    run_log.write(
-        conn,
-        run_log.RunLogEntry(
-            dag_id=config.DAG_ID,
-            run_id=run_id,
-            aggregation_date=start.date(),
-            hour_start=start,
-            hour_end=start + timedelta(hours=1),
-            started_at=start + timedelta(hours=1, minutes=5),
-            completed_at=_hour(completed) if completed else start + timedelta(hours=1, minutes=6),
-            status=status,
-            error_message=None if status == "success" else f"{failed_task} failed: Deadlock found (1213)",
-            parks_processed=parks,
-            rides_processed=rides,
-            failed_task=failed_task,
-            reason=reason,
-            triggered_by_run_id="scheduled__2025-07-04T20:00:00+00:00" if reason == "late_data" else None,
-            late_snapshots=late,
-        ),
-    )
-
-
-def _aggregate(conn, hour: str) -> tuple[int, int]:
-    h = Hour.parse(hour)
-    rides = aggregation.aggregate_rides(conn, h, 10)
-    return rides.rides_written, aggregation.aggregate_parks(conn, h).parks_written
 
 
 @pytest.fixture
 def scenario(migrated):
-    """The sample day with one hour of each state (UTC): ok 14:00, late 15:00, failed 16:00, checks
-    failed 17:00, gap 18:00 (never run), running 19:00 (an Airflow run under way), future 20:00."""
     with db.connection() as conn:
-        sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(first_day=DAY)))
-        conn.commit()
-        rides, parks = _aggregate(conn, "2025-07-04T14:00:00+00:00")
-        _log(conn, "2025-07-04 14:00:00", "success", run_id="scheduled__2025-07-04T14:00:00+00:00", rides=rides, parks=parks)
-        _aggregate(conn, "2025-07-04T15:00:00+00:00")
-        _log(conn, "2025-07-04 15:00:00", "success", run_id="scheduled__2025-07-04T15:00:00+00:00")
-        _log(conn, "2025-07-04 15:00:00", "success", run_id="scheduled__2025-07-04T20:00:00+00:00 late 2025-07-04T15:00",
-             reason="late_data", late=7, completed="2025-07-04 21:06:00")  # fmt: skip
-        _log(conn, "2025-07-04 16:00:00", "failed", run_id="scheduled__2025-07-04T16:00:00+00:00", failed_task="aggregate_rides")
-        _aggregate(conn, "2025-07-04T17:00:00+00:00")
-        _log(conn, "2025-07-04 17:00:00", "failed", run_id="scheduled__2025-07-04T17:00:00+00:00", failed_task="check")
+        coverage_scenario.seed(conn)
     return migrated
 
 
@@ -100,7 +52,7 @@ def test_each_hour_gets_its_state_in_utc(scenario):
         "2025-07-04 20:00": "future",
         "2025-07-04 13:00": "gap",  # snapshots, never run
     }
-    assert {k: states[_hour(k)] for k in want} == want
+    assert {k: states[hour_of(k)] for k in want} == want
     assert grid.time_zone == "UTC"
     assert [day for day, _ in grid.rows] == [DAY, date(2025, 7, 5)]
     assert all(len(column) == 1 for _, columns in grid.rows for column in columns), "UTC has one hour a cell"
@@ -110,27 +62,27 @@ def test_each_hour_gets_its_state_in_utc(scenario):
     assert grid.counts["future"] == 48 - 20  # 00:00-19:00 of the 4th have settled
     # A day later: the sample's polls end at 04:00 on the 5th; the hours after have no snapshots.
     later = _states(_grid(coverage.Request(DAY, date(2025, 7, 5), None, False), now=datetime(2025, 7, 6)))
-    assert later[_hour("2025-07-05 03:00")] == "gap" and later[_hour("2025-07-05 04:00")] == "empty"
-    assert later[_hour("2025-07-04 20:00")] == "gap"
+    assert later[hour_of("2025-07-05 03:00")] == "gap" and later[hour_of("2025-07-05 04:00")] == "empty"
+    assert later[hour_of("2025-07-04 20:00")] == "gap"
 
 
 def test_cells_say_what_happened(scenario):
     cells = {c.hour: c for _, columns in _grid(coverage.Request(DAY, DAY, None, False)).rows for col in columns for c in col}
-    assert "7 late snapshots" in cells[_hour("2025-07-04 15:00")].summary
+    assert "7 late snapshots" in cells[hour_of("2025-07-04 15:00")].summary
     # A late redo's row links to the Airflow run that redid it.
-    assert cells[_hour("2025-07-04 15:00")].run_id == "scheduled__2025-07-04T20:00:00+00:00"
-    failed = cells[_hour("2025-07-04 16:00")].summary
+    assert cells[hour_of("2025-07-04 15:00")].run_id == "scheduled__2025-07-04T20:00:00+00:00"
+    failed = cells[hour_of("2025-07-04 16:00")].summary
     assert "aggregate_rides failed" in failed and "1 failed of 1 attempt" in failed and "Deadlock" in failed
-    assert cells[_hour("2025-07-04 18:00")].summary == "snapshots but no stats: no run wrote this hour"
-    assert cells[_hour("2025-07-04 19:00")].run_id == "manual__2025-07-04T20:05:00+00:00"
+    assert cells[hour_of("2025-07-04 18:00")].summary == "snapshots but no stats: no run wrote this hour"
+    assert cells[hour_of("2025-07-04 19:00")].run_id == "manual__2025-07-04T20:05:00+00:00"
 
 
 def test_a_redo_that_succeeds_after_a_failure_turns_the_hour_back(scenario):
     with db.connection() as conn:
-        _aggregate(conn, "2025-07-04T16:00:00+00:00")
-        _log(conn, "2025-07-04 16:00:00", "success", run_id="backfill__2025-07-04T17:05:00+00:00",
+        aggregate(conn, "2025-07-04T16:00:00+00:00")
+        log_run(conn, "2025-07-04 16:00:00", "success", run_id="backfill__2025-07-04T17:05:00+00:00",
              completed="2025-07-05 09:00:00")  # fmt: skip
-    assert _states(_grid(coverage.Request(DAY, DAY, None, False)))[_hour("2025-07-04 16:00")] == "ok"
+    assert _states(_grid(coverage.Request(DAY, DAY, None, False)))[hour_of("2025-07-04 16:00")] == "ok"
 
 
 def test_a_park_in_its_local_time(scenario):
@@ -140,9 +92,9 @@ def test_a_park_in_its_local_time(scenario):
     (day, columns), = grid.rows  # fmt: skip
     assert day == DAY
     # Local 16:00 is 14:00 UTC, the hour with stats; local 00:00 is 22:00 UTC the day before.
-    assert columns[16][0].hour == _hour("2025-07-04 14:00") and columns[16][0].state == "ok"
-    assert columns[0][0].hour == _hour("2025-07-03 22:00")
-    assert grid.first_hour == _hour("2025-07-03 22:00") and grid.end_hour == _hour("2025-07-04 22:00")
+    assert columns[16][0].hour == hour_of("2025-07-04 14:00") and columns[16][0].state == "ok"
+    assert columns[0][0].hour == hour_of("2025-07-03 22:00")
+    assert grid.first_hour == hour_of("2025-07-03 22:00") and grid.end_hour == hour_of("2025-07-04 22:00")
 
 
 def test_a_park_whose_hour_has_no_stats_of_its_own_is_a_gap_for_that_park(scenario):
@@ -159,7 +111,7 @@ def test_a_park_whose_hour_has_no_stats_of_its_own_is_a_gap_for_that_park(scenar
             (tokyo,),
         )
     want = "ok" if rows[0] else ("gap" if snaps[0] else "empty")
-    assert states[_hour("2025-07-04 14:00")] == want
+    assert states[hour_of("2025-07-04 14:00")] == want
 
 
 def test_days_where_clocks_change_show_the_missing_and_the_repeated_hour(migrated):
@@ -171,15 +123,15 @@ def test_days_where_clocks_change_show_the_missing_and_the_repeated_hour(migrate
     (_, columns), = spring.rows  # fmt: skip
     assert columns[2] == [] and sum(len(c) for c in columns) == 23
     (_, columns), = autumn.rows  # fmt: skip
-    assert [c.hour for c in columns[1]] == [_hour("2025-11-02 05:00"), _hour("2025-11-02 06:00")]
+    assert [c.hour for c in columns[1]] == [hour_of("2025-11-02 05:00"), hour_of("2025-11-02 06:00")]
     assert sum(len(c) for c in columns) == 25
     assert set(autumn.counts) == set(coverage.STATE_KEYS) and autumn.counts["empty"] == 25
 
 
 def test_cell_details_hold_the_hours_log_rows_and_counts(scenario):
     with db.connection() as conn:
-        details = coverage.cell_details(conn, _hour("2025-07-04 15:00"), None)
-        paris = coverage.cell_details(conn, _hour("2025-07-04 15:00"), 900003)
+        details = coverage.cell_details(conn, hour_of("2025-07-04 15:00"), None)
+        paris = coverage.cell_details(conn, hour_of("2025-07-04 15:00"), 900003)
     assert details["ride_snapshots"] == 540
     assert details["park_hourly_stats_rows"] > 0 and details["ride_hourly_stats_rows"] > 0
     assert [r["reason"] for r in details["log"]] == ["run", "late_data"]

@@ -282,6 +282,7 @@ class AirflowStack:
         start_date: str | datetime | None = None,
         extra_env: dict[str, str] | None = None,
         extra_dag_files: list[Path] | None = None,
+        users: dict[str, str] | None = None,
         dag_id: str = DAG_ID,
         startup_timeout: float = 240.0,
         poll_interval: float = 0.5,
@@ -315,6 +316,13 @@ class AirflowStack:
         self.api_port = free_port()
         self.base_url = f"http://127.0.0.1:{self.api_port}"
         self.admin_password = secrets.token_urlsafe(16)
+        # SimpleAuthManager's users beside the admin: name -> role ("viewer", "user", "op", "admin",
+        # or "" for a user who may sign in and may see nothing).
+        self.passwords = {ADMIN_USER: self.admin_password}
+        self.roles = {ADMIN_USER: "admin"}
+        for name, role in (users or {}).items():
+            self.passwords[name] = secrets.token_urlsafe(16)
+            self.roles[name] = role
         self.procs: dict[str, subprocess.Popen] = {}
         self._token: str | None = None
         self._client = httpx.Client(base_url=self.base_url, timeout=60.0)
@@ -357,7 +365,7 @@ class AirflowStack:
                 "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_urlsafe(32),
                 "AIRFLOW__API__SECRET_KEY": secrets.token_urlsafe(32),
                 "AIRFLOW__CORE__FERNET_KEY": Fernet.generate_key().decode(),
-                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{ADMIN_USER}:admin",
+                "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": ",".join(f"{u}:{r}" for u, r in self.roles.items()),
                 "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(self.airflow_home / "passwords.json"),
                 # New and changed DAG files show up within seconds, not the default 5 min / 30 s.
                 "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "5",
@@ -430,7 +438,7 @@ class AirflowStack:
         t1 = time.monotonic()
         self.cli("db", "migrate", timeout=self.startup_timeout)
         self.timings["db_migrate"] = time.monotonic() - t1
-        (self.airflow_home / "passwords.json").write_text(json.dumps({ADMIN_USER: self.admin_password}))
+        (self.airflow_home / "passwords.json").write_text(json.dumps(self.passwords))
         for name in self.components:
             self.start_component(name)
         self.wait_healthy()
@@ -733,6 +741,13 @@ class AirflowStack:
             raise StackError(f"POST /auth/token: {resp.status_code} {resp.text}\n{self.logs_tail()}")
         self._token = resp.json()["access_token"]
         return self._token
+
+    def token_for(self, user: str) -> str:
+        """A bearer token of one of the stack's users, from SimpleAuthManager's POST /auth/token."""
+        resp = self._client.post("/auth/token", json={"username": user, "password": self.passwords[user]})
+        if resp.status_code not in (200, 201):
+            raise StackError(f"POST /auth/token as {user}: {resp.status_code} {resp.text}")
+        return resp.json()["access_token"]
 
     def request(self, method: str, path: str, *, expect: Iterable[int] | None = None, **kwargs) -> httpx.Response:
         """An authenticated request; raises StackError unless the status is in ``expect`` (default: 2xx)."""

@@ -70,8 +70,19 @@ def airflow_stack_workers() -> tuple[str, ...]:
 
 
 @pytest.fixture(scope="module")
+def airflow_stack_users() -> dict[str, str]:
+    """SimpleAuthManager users beside the admin, name -> role (override in a test module)."""
+    return {}
+
+
+@pytest.fixture(scope="module")
 def airflow_stack(
-    request, e2e_database: TestDatabase, airflow_stack_env: dict[str, str], airflow_stack_dags, airflow_stack_workers
+    request,
+    e2e_database: TestDatabase,
+    airflow_stack_env: dict[str, str],
+    airflow_stack_dags,
+    airflow_stack_workers,
+    airflow_stack_users,
 ):
     """A running, healthy Airflow stack whose tracker connection is ``e2e_database``; torn down after the module."""
     failed_before = request.session.testsfailed
@@ -80,6 +91,7 @@ def airflow_stack(
         extra_env=airflow_stack_env,
         extra_dag_files=airflow_stack_dags,
         celery_workers=airflow_stack_workers,
+        users=airflow_stack_users,
     )
     started = False
     try:

@@ -199,9 +199,12 @@
         if (now && next) now.replaceWith(next);
       }
       bindGrid();
+      const waitingFor = activeBackfill;
       const done = await backfillDone();
       const running = cells().some((c) => c.dataset.state === "running");
-      say(done && !running ? `Up to date (${new Date().toISOString().slice(11, 19)} UTC).` : "Hours under way: refreshing every 5 s…");
+      if (running) say("Hours under way: refreshing every 5 s…");
+      else if (!done) say(`Airflow has not marked backfill ${waitingFor} complete yet: refreshing every 5 s…`);
+      else say(`Up to date (${new Date().toISOString().slice(11, 19)} UTC).`);
       if (!done || running) scheduleRefresh();
     } catch (err) {
       say(`Refreshing failed: ${err.message}. Retrying.`, true);
