@@ -12,6 +12,7 @@ import coverage_scenario
 import pytest
 from coverage_scenario import DAY, aggregate, hour_of, log_run
 
+from themepark_devtools import statement_log
 from themepark_hourly import coverage, db
 
 NOW = datetime(2025, 7, 4, 21, 2)  # 20:00 has not settled (21:05); 19:00 has
@@ -192,3 +193,41 @@ def test_grid_as_json_names_every_hour_in_utc(scenario):
          "run_id": "scheduled__2025-07-04T14:00:00+00:00"}
     ]  # fmt: skip
     assert datetime.fromisoformat(data["days"][0]["hours"][0][0]["hour"]).tzinfo == UTC
+
+
+def _grid_costs(server, database) -> statement_log.StatementLog:
+    with statement_log.logged(server.connect, database.name) as recorder:
+        for request in (coverage.Request(DAY, DAY, None, False), coverage.Request(DAY, DAY, 900003, True)):
+            _grid(request, runs=None, now=datetime(2025, 7, 6))
+        # parks, (park), park stats, ride stats, span, (rides), probe, log: twice
+        return recorder.read_settled(lambda log: len(log.statements) >= 12)
+
+
+def test_the_grid_reads_the_hours_it_shows_not_the_history(server, scenario):
+    shown = _grid_costs(server, scenario)
+    # Ten days of history on either side of the day shown: snapshots, stats and log rows.
+    for days in [*range(-10, 0), *range(2, 12)]:
+        shift = f"INTERVAL {days} DAY"
+        scenario.execute(
+            "INSERT INTO ride_status_snapshots (ride_id, recorded_at, is_open, wait_time, computed_is_open, status) "
+            f"SELECT ride_id, recorded_at - {shift}, is_open, wait_time, computed_is_open, status "
+            "FROM ride_status_snapshots WHERE recorded_at >= '2025-07-03 22:00' AND recorded_at < '2025-07-05 04:00'"
+        )
+        for table in ("park_hourly_stats", "ride_hourly_stats"):
+            columns = [c for (c,) in scenario.query(f"SELECT column_name FROM information_schema.columns WHERE "
+                                                     f"table_schema = DATABASE() AND table_name = '{table}' "
+                                                     "AND column_name <> 'hour_start_utc' ORDER BY ordinal_position")]  # fmt: skip
+            listed = ", ".join(columns)
+            scenario.execute(
+                f"INSERT INTO {table} (hour_start_utc, {listed}) SELECT hour_start_utc - {shift}, {listed} FROM {table} "
+                "WHERE hour_start_utc >= '2025-07-04' AND hour_start_utc < '2025-07-05'"
+            )
+    assert scenario.query("SELECT COUNT(*) FROM ride_status_snapshots")[0][0] > 20 * 9_000
+    with_history = _grid_costs(server, scenario)
+    assert len(with_history.statements) == len(shown.statements)
+    assert with_history.rows_examined <= shown.rows_examined * 1.05, (
+        f"rows examined grew with history: {shown.rows_examined} -> {with_history.rows_examined}; "
+        f"largest: {[(s.rows_examined, s.sql[:120]) for s in with_history.largest(3)]}"
+    )
+    # No statement reads more than a few rows per hour shown (48 hours: the UTC day, Paris's day).
+    assert max(s.rows_examined for s in with_history.statements) <= 48 * 60
