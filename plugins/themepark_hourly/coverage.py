@@ -400,7 +400,6 @@ def build_grid(
     first_hour, end_hour = hour_bounds(request, zone)
     hours = read_hours(conn, first_hour, end_hour, request.park_id)
     log = read_log(conn, first_hour, end_hour)
-    conn.rollback()  # read only: end the snapshot
     now = _naive_utc(now or datetime.now(UTC))
     settle = config.settle()
     runs_by_hour = runs_between(first_hour, end_hour) if runs_between else {}
@@ -436,7 +435,6 @@ def cell_details(conn: Any, hour: datetime, park_id: int | None) -> dict[str, An
     else:
         counts = db.query_one(conn, sql["cell_counts_all"], {"hour": hour})
     rows = [_log_row(r) for r in db.query_all(conn, sql["cell_log_rows"], {"dag_id": config.DAG_ID, "hour": hour})]
-    conn.rollback()
     snapshots, ride_rows, park_rows = (int(v) for v in counts)
     return {
         "hour": iso(hour),
