@@ -167,11 +167,11 @@ def test_a_run_the_timetable_was_not_asked_about_waits_for_its_hour_to_settle(mo
 
     from airflow.sdk.exceptions import AirflowRescheduleException
 
-    from themepark_hourly import airflow_tasks
     from themepark_hourly.hours import HourNotSettled
+    from themepark_hourly.tasks import failures, run_hour
 
     now = pendulum.datetime(2025, 12, 8, 14, 20, tz="UTC")
-    monkeypatch.setattr(airflow_tasks, "_now", lambda: now)
+    monkeypatch.setattr(run_hour, "now", lambda: now)
     pushed: list[tuple] = []
     ti = SimpleNamespace(xcom_push=lambda **kw: pushed.append(kw))
 
@@ -179,7 +179,7 @@ def test_a_run_the_timetable_was_not_asked_about_waits_for_its_hour_to_settle(mo
         return {"logical_date": logical, "dag_run": SimpleNamespace(run_after=now), "ti": ti, "params": {}}
 
     # The wrapper of every task lets the wait through, untouched and recorded as no error.
-    wrapped = airflow_tasks._reports_errors("aggregate_rides")(airflow_tasks.settled_hour)
+    wrapped = failures.reports_errors("aggregate_rides")(run_hour.settled_hour)
     with pytest.raises(AirflowRescheduleException) as waits:
         wrapped(context(pendulum.datetime(2025, 12, 8, 14, tz="UTC")))
     assert waits.value.reschedule_date == pendulum.datetime(2025, 12, 8, 15, 5, tz="UTC")
@@ -191,7 +191,7 @@ def test_a_run_the_timetable_was_not_asked_about_waits_for_its_hour_to_settle(mo
     assert isinstance(refused.value.__cause__, HourNotSettled)
     assert "has not settled" in pushed[-1]["value"]
     settled = pendulum.datetime(2025, 12, 8, 13, tz="UTC")  # settled at 14:05
-    assert airflow_tasks.settled_hour(context(settled)).hour.start == settled
+    assert run_hour.settled_hour(context(settled)).hour.start == settled
     # The bound: the hour after the one under way, settling 2 h + the settle delay ahead, waits.
     now = pendulum.datetime(2025, 12, 8, 15, tz="UTC")
     with pytest.raises(AirflowRescheduleException):
@@ -317,3 +317,4 @@ def test_log_judges_by_results_when_task_states_cannot_be_read(dag, migrated, mo
     assert _states(run)["late_data"] == "skipped"
     [row] = _log_rows(migrated)
     assert (row[5], row[6]) == ("success", None)
+

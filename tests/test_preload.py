@@ -13,12 +13,14 @@ import sys
 
 from conftest import REPO
 
+TASKS = REPO / "plugins" / "themepark_hourly" / "tasks"
+
 PROBE = """
 import json, sys
 import airflow  # loads the plugins here when [core] lazy_load_plugins is False
 from themepark_hourly import sql_files
 print(json.dumps({
-    "tasks_module": "themepark_hourly.airflow_tasks" in sys.modules,
+    "tasks_modules": sorted(m for m in sys.modules if m.startswith("themepark_hourly.tasks.")),
     "mysql_hook": "airflow.providers.mysql.hooks.mysql" in sys.modules,
     "decorators": "airflow.sdk.definitions.decorators" in sys.modules,
     "sql_files_parsed": sql_files._parse_named.cache_info().currsize,
@@ -40,10 +42,17 @@ def _probe(lazy: str) -> dict:
 
 def test_plugins_loaded_at_start_up_preload_the_tasks_modules_and_sql():
     warm = _probe("False")
-    assert warm == {"tasks_module": True, "mysql_hook": True, "decorators": True, "sql_files_parsed": 6}
+    # Every module of the tasks package: a task body added without its preload fails here.
+    every_task_module = sorted(f"themepark_hourly.tasks.{p.stem}" for p in TASKS.glob("*.py") if p.stem != "__init__")
+    assert warm == {
+        "tasks_modules": every_task_module,
+        "mysql_hook": True,
+        "decorators": True,
+        "sql_files_parsed": 6,
+    }
 
 
 def test_lazy_plugins_preload_nothing_at_start_up():
     # Airflow's default: the same process has none of it until a task needs it.
     cold = _probe("True")
-    assert cold == {"tasks_module": False, "mysql_hook": False, "decorators": False, "sql_files_parsed": 0}
+    assert cold == {"tasks_modules": [], "mysql_hook": False, "decorators": False, "sql_files_parsed": 0}

@@ -17,7 +17,7 @@ import pytest
 from aggregate_helpers import aggregate, assert_matches_reference, stored
 from conftest import REPO
 from themepark_devtools import sample_data
-from themepark_hourly import db
+from themepark_hourly import db, db_errors
 from themepark_hourly.aggregation import AggregationError
 
 SPEC = sample_data.SampleSpec(parks=3, rides_per_park=6, first_day=date(2025, 7, 4), seed=5)
@@ -229,7 +229,7 @@ def test_least_privilege_users_run_the_dag_and_no_credential_reaches_a_log(
         assert migrated.query("SELECT COUNT(*) FROM themepark_late_data_marks") == [(2,)]
         with db.connection() as conn, pytest.raises(Exception) as denied:
             db.query_all(conn, "CREATE TABLE not_allowed (x INT)")
-        assert db.error_code(denied.value) == 1142  # the dag user has no DDL
+        assert db_errors.error_code(denied.value) == 1142  # the dag user has no DDL
         with db.connection("themepark_migrate") as conn:  # the migrate user has
             db.query_all(conn, "CREATE TABLE IF NOT EXISTS allowed_for_migrations (x INT)")
             db.query_all(conn, "DROP TABLE allowed_for_migrations")
@@ -311,17 +311,17 @@ class _Forwarder:
 def test_log_task_that_cannot_reach_the_database_fails_the_run_with_the_reason(
     dag, sample_hour, server, monkeypatch, capfd
 ):
-    from themepark_hourly import airflow_tasks
+    from themepark_hourly.tasks import log as log_task
 
     relay = _Forwarder(server.host, server.port)
     monkeypatch.setenv("AIRFLOW_CONN_THEMEPARK_DB", f"mysql://{server.user}@127.0.0.1:{relay.port}/{sample_hour.name}")
-    original = airflow_tasks.write_run_log
+    original = log_task.write_run_log
 
     def database_gone(context):
         relay.close()  # the network to the database drops between aggregate_parks and log
         return original(context)
 
-    monkeypatch.setattr(airflow_tasks, "write_run_log", database_gone)
+    monkeypatch.setattr(log_task, "write_run_log", database_gone)
     run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 15, tz="UTC"))
     states = {ti.task_id: str(ti.state) for ti in run.get_task_instances()}
     assert states == {
@@ -341,17 +341,17 @@ def test_database_restarted_between_tasks_leaves_a_whole_hour_and_a_true_log(dag
 
     if os.environ.get("THEMEPARK_TEST_SERVER"):
         pytest.skip("restarts only the project's private MariaDB, not a server it was given")
-    from themepark_hourly import airflow_tasks
+    from themepark_hourly.tasks import aggregate_parks as parks_task
 
     script = str(REPO / "scripts" / "localdb.sh")
-    original = airflow_tasks.aggregate_parks
+    original = parks_task.aggregate_parks
 
     def restart_first(context):
         subprocess.run([script, "stop"], check=True, capture_output=True)
         subprocess.run([script, "start"], check=True, capture_output=True)
         return original(context)
 
-    monkeypatch.setattr(airflow_tasks, "aggregate_parks", restart_first)
+    monkeypatch.setattr(parks_task, "aggregate_parks", restart_first)
     sample_hour.execute("DELETE FROM park_hourly_stats")
     run = dag.test(logical_date=pendulum.datetime(2025, 7, 4, 15, tz="UTC"))
     assert str(run.state) == "success"
