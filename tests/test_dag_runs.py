@@ -318,3 +318,25 @@ def test_log_judges_by_results_when_task_states_cannot_be_read(dag, migrated, mo
     [row] = _log_rows(migrated)
     assert (row[5], row[6]) == ("success", None)
 
+
+def test_an_hour_without_snapshots_says_so_in_the_task_log(dag, migrated, caplog):
+    # A quiet success "rides 0, parks 0" would hide a mistyped hour or a collector that was off.
+    import logging
+
+    migrated.execute("INSERT INTO parks (park_id, name, timezone) VALUES (9, 'Quiet', 'UTC')")
+    empty = "has no ride snapshots: nothing to aggregate (collector off or silent?)"
+    with caplog.at_level(logging.INFO, logger="themepark_hourly"):
+        run = dag.test(logical_date=pendulum.datetime(2025, 12, 8, 13, tz="UTC"))
+    assert str(run.state) == "success", _states(run)
+    said = [r for r in caplog.records if empty in r.getMessage()]
+    assert [(r.levelname, r.getMessage()) for r in said] == [
+        ("WARNING", f"aggregate_rides: hour 2025-12-08 13:00-14:00 UTC {empty}")
+    ]
+    assert [r[5:9] for r in _log_rows(migrated)] == [("success", None, 0, 0)]
+    # An hour with snapshots does not say it.
+    caplog.clear()
+    _sample(migrated)
+    with caplog.at_level(logging.INFO, logger="themepark_hourly"):
+        assert str(dag.test(logical_date=pendulum.datetime(2025, 12, 8, 14, tz="UTC")).state) == "success"
+    assert "aggregate_rides: hour 2025-12-08 14:00-15:00 UTC: read 18 ride snapshots" in caplog.text
+    assert empty not in caplog.text

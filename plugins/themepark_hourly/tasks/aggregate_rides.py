@@ -21,6 +21,13 @@ def aggregate_rides(context: Mapping[str, Any]) -> dict[str, Any]:
     log.info("aggregate_rides: hour %s (%s); collector cadence %d min", resolved.hour, resolved.reason, minutes)
     with db.connection() as conn:
         result = aggregation.aggregate_rides(conn, resolved.hour, minutes)
+    if not result.snapshots_read:
+        # Else the run ends "success (rides 0, parks 0)" and a mistyped hour or a stopped
+        # collector looks like a quiet hour.
+        log.warning(
+            "aggregate_rides: hour %s has no ride snapshots: nothing to aggregate (collector off or silent?)",
+            resolved.hour,
+        )
     log.info(
         "aggregate_rides: hour %s: read %d ride snapshots, wrote %d ride_hourly_stats rows "
         "(%d rides operated, %d down snapshots counted), removed %d stale rows",
