@@ -39,7 +39,7 @@ LAST_OPEN_ANY_HOUR = ("create_last_open", "fill_last_open", "last_open_from_scan
 # an hour starts minutes after it ends, so it always takes the per-ride dives.
 RECENT_DATA_AFTER = timedelta(hours=1)
 # The statements of each file in the order the task runs them, which is also their order in the
-# file (tests/test_sql_files.py holds the files to it). Both tasks first cap their staging
+# file (tests/unit/test_sql_files.py holds the files to it). Both tasks first cap their staging
 # tables and stage the park snapshots around the hour, one per park and second. Rides: the park
 # days, staging the hour, its check, the look-ups into the day before H (one of the two ways,
 # picked by newest_snapshot), the down counts, the weight check, the writes. Each task ends by

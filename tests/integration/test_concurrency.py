@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 from datetime import date, datetime, timedelta
 
-from aggregate_helpers import stored
+from support.aggregate_helpers import stored
 from themepark_devtools import sample_data
 from themepark_hourly import aggregation, db
 from themepark_hourly.hours import Hour

@@ -11,24 +11,18 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import uuid
 from datetime import date
 
 import pytest
 
+from support.snapshot_aliases import SNAPSHOT_TABLES, is_snapshot_alias
 from themepark_devtools import sample_data
 from themepark_hourly import aggregation, db, park_days
 from themepark_hourly.hours import Hour
-from themepark_hourly.sql_files import read
 
-SNAPSHOT_TABLES = {"ride_status_snapshots": "rss", "park_activity_snapshots": "pas"}
 HOURS = ["2025-07-05 13:00:00", "2025-07-06 02:00:00"]  # morning and late evening in New York
 WHOLE_READS = {"ALL", "index"}  # a full table scan, a full index scan
-
-
-def _snapshot_alias(alias: str) -> bool:
-    return alias.startswith(tuple(SNAPSHOT_TABLES.values()))
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +82,7 @@ def test_hot_statements_use_index_ranges_on_snapshot_tables(populated, hour):
         park_plans = _plans(conn, park_statements, params)
         plans.update({f"park {k}": v for k, v in park_plans.items()})
     snapshot_reads = {
-        name: [(row["table"], row["type"], row["key"]) for row in rows if _snapshot_alias(str(row["table"]))]
+        name: [(row["table"], row["type"], row["key"]) for row in rows if is_snapshot_alias(str(row["table"]))]
         for name, rows in plans.items()
     }
     # The newest snapshot is read from the (recorded_at) index alone: no table in the plan.
@@ -124,12 +118,3 @@ def test_the_check_recognises_a_full_scan(populated):
     assert [(r["table"], r["type"]) for r in plans["scan"]] == [("rss", "ALL")]
 
 
-def test_snapshot_tables_are_always_aliased_for_the_plan_check():
-    aliases: dict[str, list[str]] = {table: [] for table in SNAPSHOT_TABLES}
-    for path in (aggregation.RIDE_SQL, aggregation.PARK_SQL, aggregation.PARK_SNAPSHOTS_SQL):
-        text = re.sub(r"--[^\n]*", "", read(path))
-        for table in SNAPSHOT_TABLES:
-            aliases[table] += re.findall(rf"\b{table}\s+(?:AS\s+)?(\w+)", text, flags=re.IGNORECASE)
-    for table, prefix in SNAPSHOT_TABLES.items():
-        assert aliases[table], f"no statement reads {table}"
-        assert all(alias.startswith(prefix) for alias in aliases[table]), (table, aliases[table])

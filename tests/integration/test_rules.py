@@ -1,7 +1,7 @@
 """One hand-checked scenario per rule of docs/DOMAIN.md, run on a real server.
 
 Expected numbers are worked out by hand in the comments; every scenario is also compared with the
-independent row-by-row reference (tests/reference.py).
+independent row-by-row reference (tests/support/reference.py).
 """
 
 from __future__ import annotations
@@ -10,9 +10,9 @@ from decimal import Decimal as D
 
 import pytest
 
-from aggregate_helpers import aggregate, assert_matches_reference, stored
+from support.aggregate_helpers import aggregate, assert_matches_reference, stored
+from support.tracker import Tracker
 from themepark_hourly.aggregation import AggregationError
-from tracker import Tracker
 
 H = "2025-12-08 14:00:00"
 
@@ -433,32 +433,6 @@ def test_local_day_of_a_park_whose_midnight_is_skipped_by_dst(migrated):
     )
     assert rides[10]["ride_operated"] == 1 and rides[10]["down_snapshots"] == 6
     assert rides[11]["ride_operated"] == 0 and rides[11]["down_snapshots"] == 0
-
-
-@pytest.mark.parametrize(
-    "zone, day",
-    [
-        ("America/Santiago", "2025-09-07"),  # midnight skipped (spring forward at 00:00)
-        ("America/Santiago", "2025-04-06"),  # falls back at 24:00: 23:00 of the 5th repeats
-        ("America/Havana", "2025-03-09"),  # midnight skipped
-        ("Asia/Beirut", "2025-03-30"),  # midnight skipped
-        ("Europe/Amsterdam", "2025-03-30"),
-        ("America/New_York", "2025-11-02"),
-        ("Australia/Lord_Howe", "2025-10-05"),  # a 30-minute change
-        ("Asia/Kathmandu", "2025-07-04"),  # +05:45
-    ],
-)
-def test_park_day_start_agrees_with_the_reference_on_dst_days(zone, day):
-    from datetime import datetime, timedelta
-    from zoneinfo import ZoneInfo
-
-    import reference
-    from themepark_hourly import park_days
-
-    first = datetime.fromisoformat(f"{day}T00:00:00+00:00") - timedelta(hours=14)
-    for k in range(48):
-        hour = first + timedelta(hours=k)
-        assert park_days.day_start_utc(hour, zone) == reference.day_start(hour, ZoneInfo(zone)), (zone, hour)
 
 
 def test_a_ride_moved_to_another_park_follows_its_park_in_rides_at_aggregation_time(migrated):

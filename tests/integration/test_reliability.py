@@ -14,8 +14,8 @@ from datetime import date
 import pendulum
 import pytest
 
-from aggregate_helpers import aggregate, assert_matches_reference, stored
-from conftest import REPO
+from support import REPO
+from support.aggregate_helpers import aggregate, assert_matches_reference, stored
 from themepark_devtools import sample_data
 from themepark_hourly import db, db_errors
 from themepark_hourly.aggregation import AggregationError

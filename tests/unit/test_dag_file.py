@@ -7,7 +7,7 @@ import subprocess
 import sys
 from datetime import UTC, datetime, timedelta
 
-from conftest import REPO
+from support import REPO
 
 DAG_FILE = REPO / "dags" / "themepark_hourly_aggregation.py"
 

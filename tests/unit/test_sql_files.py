@@ -1,4 +1,4 @@
-"""The SQL splitter: the runner must cut files where the plain client does."""
+"""The SQL splitter (the runner must cut files where the plain client does) and how the SQL files are written."""
 
 from __future__ import annotations
 
@@ -6,8 +6,10 @@ import re
 
 import pytest
 
-from conftest import REPO
-from themepark_hourly.sql_files import named_statements, split_statements
+from support import REPO
+from support.snapshot_aliases import SNAPSHOT_TABLES
+from themepark_hourly import aggregation
+from themepark_hourly.sql_files import named_statements, read, split_statements
 
 
 def test_splits_on_semicolons_outside_quotes_and_comments():
@@ -68,3 +70,14 @@ def test_each_file_lists_its_statements_in_the_order_the_task_runs_them():
         (aggregation.PARK_SQL, aggregation.PARK_STATEMENTS),
     ):
         assert list(named_statements(path)) == list(order), path
+
+
+def test_snapshot_tables_are_always_aliased_for_the_plan_check():
+    aliases: dict[str, list[str]] = {table: [] for table in SNAPSHOT_TABLES}
+    for path in (aggregation.RIDE_SQL, aggregation.PARK_SQL, aggregation.PARK_SNAPSHOTS_SQL):
+        text = re.sub(r"--[^\n]*", "", read(path))
+        for table in SNAPSHOT_TABLES:
+            aliases[table] += re.findall(rf"\b{table}\s+(?:AS\s+)?(\w+)", text, flags=re.IGNORECASE)
+    for table, prefix in SNAPSHOT_TABLES.items():
+        assert aliases[table], f"no statement reads {table}"
+        assert all(alias.startswith(prefix) for alias in aliases[table]), (table, aliases[table])

@@ -13,10 +13,10 @@ from datetime import UTC, datetime, timedelta
 
 import pendulum
 
-from aggregate_helpers import aggregate, assert_matches_reference, expected, stored
+from support.aggregate_helpers import aggregate, assert_matches_reference, expected, stored
+from support.tracker import Tracker
 from themepark_hourly import db, late_data
 from themepark_hourly.hours import Hour
-from tracker import Tracker
 
 R = datetime(2025, 7, 5, 16, tzinfo=UTC)
 FIRST = datetime(2025, 7, 3, 10, tzinfo=UTC)

@@ -8,8 +8,7 @@ import importlib.util
 import sys
 import uuid
 
-import dbtools
-from conftest import REPO
+from support import REPO, dbtools
 from themepark_hourly import db
 from themepark_hourly.hours import Hour
 

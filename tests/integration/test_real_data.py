@@ -9,8 +9,8 @@ from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
-import touringplans
-from aggregate_helpers import aggregate, assert_matches_reference
+from support import touringplans
+from support.aggregate_helpers import aggregate, assert_matches_reference
 
 
 def _q(value: Decimal, places: str) -> Decimal:

@@ -7,15 +7,15 @@ the same hours both ways, forced, and holds both to the reference and to each ot
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 
 import pytest
 
-from aggregate_helpers import aggregate, assert_matches_reference, stored
+from support.aggregate_helpers import aggregate, assert_matches_reference, stored
+from support.tracker import Tracker
 from themepark_devtools import sample_data
 from themepark_hourly import aggregation, db
 from themepark_hourly.hours import Hour
-from tracker import Tracker
 
 PATHS = {"dives": aggregation.LAST_OPEN_RECENT, "scan": aggregation.LAST_OPEN_ANY_HOUR}
 
@@ -27,14 +27,6 @@ def _both_ways(monkeypatch, database, hour: str) -> dict[str, tuple]:
         aggregate(database, hour)
         rows[name] = assert_matches_reference(database, hour)
     return rows
-
-
-def test_path_follows_how_much_data_lies_after_the_hour():
-    hour = Hour.parse("2025-12-08T14:00")
-    assert aggregation.last_open_statements(hour, None) == aggregation.LAST_OPEN_RECENT
-    just_after = datetime(2025, 12, 8, 15, 59, 59)  # as the server returns it: naive UTC
-    assert aggregation.last_open_statements(hour, just_after) == aggregation.LAST_OPEN_RECENT
-    assert aggregation.last_open_statements(hour, just_after + timedelta(seconds=1)) == aggregation.LAST_OPEN_ANY_HOUR
 
 
 @pytest.mark.parametrize("hour", ["2025-07-05 13:00:00", "2025-07-06 02:00:00", "2025-07-05 20:00:00"])

@@ -15,9 +15,8 @@ from datetime import datetime
 
 import pendulum
 
-from conftest import REPO
-from themepark_hourly import db, migrate_cli, migrations, rollback
-from themepark_hourly.sql_files import named_statements, split_statements
+from support import REPO
+from themepark_hourly import db, migrate_cli, migrations
 
 MIGRATIONS = REPO / "sql" / "migrations"
 DOWN = MIGRATIONS / "down"
@@ -77,36 +76,6 @@ def hourly_log(database, table: str = "aggregation_log") -> list[tuple]:
 
 def ledger_versions(database) -> list[int]:
     return [v for (v,) in database.query(f"SELECT version FROM {migrations.LEDGER_TABLE} ORDER BY version")]
-
-
-def test_down_steps_pair_with_the_migrations_and_are_not_taken_for_up_migrations():
-    ups = migrations.discover()
-    assert all(m.path.parent == MIGRATIONS for m in ups)  # sql/migrations/down/ is not read as up files
-    steps = rollback.discover_down()
-    assert sorted(steps) == [m.version for m in ups if m.version > rollback.NEVER_UNDONE]
-    assert all(steps[m.version].name == m.name for m in ups if m.version in steps)
-
-
-def _create(path, table: str) -> str:
-    found = [s for s in split_statements(path.read_text()) if re.match(rf"CREATE TABLE IF NOT EXISTS {table}\b", s)]
-    assert len(found) == 1, f"{path.name}: {len(found)} CREATE of {table}"
-    return " ".join(found[0].split())
-
-
-def test_repeated_creates_in_the_down_files_are_identical():
-    archive = {
-        _create(DOWN / f"{name}.down.sql", "aggregation_log_hourly_archive")
-        for name in (
-            "014_add_hourly_aggregation_type",
-            "015_relax_aggregation_log_unique_constraint",
-            "016_add_aggregation_log_run_columns",
-            "019_add_aggregation_log_attempts",
-        )
-    }
-    assert len(archive) == 1
-    side = " ".join(named_statements(migrations.LEDGER_SQL)["created_indexes_table"].split())
-    for name in ("017_add_snapshot_time_indexes", "018_add_ride_status_time_index", "021_add_ride_legacy_open_index"):
-        assert _create(DOWN / f"{name}.down.sql", "themepark_schema_created_indexes") == side
 
 
 def test_each_down_step_twice_in_the_plain_client_takes_a_new_database_back_to_007(database, tmp_path):

@@ -191,7 +191,7 @@ def test_the_plugin_loader_imports_the_plugin_file_only_not_the_package():
     from airflow import plugins_manager
     from airflow._shared.module_loading import find_path_from_directory
 
-    from conftest import REPO
+    from support import REPO
 
     # The files Airflow's plugin loader would import as top-level modules in every process.
     python_files = sorted(

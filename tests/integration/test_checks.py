@@ -10,8 +10,8 @@ from __future__ import annotations
 import pendulum
 import pytest
 
-from aggregate_helpers import assert_matches_reference, stored
-from tracker import Tracker
+from support.aggregate_helpers import assert_matches_reference, stored
+from support.tracker import Tracker
 
 H = "2025-12-08 14:00:00"
 LOGICAL = pendulum.datetime(2025, 12, 8, 14, tz="UTC")

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-FIXTURE = Path(__file__).resolve().parent / "fixtures" / "touringplans-animal-kingdom"
+FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "touringplans-animal-kingdom"
 PARK_ID = 1
 PARK_TZ = "America/New_York"
 # ride_id, file, name, tier

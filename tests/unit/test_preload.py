@@ -11,7 +11,7 @@ import os
 import subprocess
 import sys
 
-from conftest import REPO
+from support import REPO
 
 TASKS = REPO / "plugins" / "themepark_hourly" / "tasks"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import reference
+from support import reference
 from themepark_hourly import aggregation, db
 from themepark_hourly.hours import Hour
 
