@@ -23,11 +23,14 @@ DEMO_DB := themepark
 # The private server's demo database, unless the user named a tracker database.
 DEMO_CONN = $(if $(AIRFLOW_CONN_THEMEPARK_DB),$(AIRFLOW_CONN_THEMEPARK_DB),$(LOCALDB_URL)/$(DEMO_DB))
 
-.PHONY: help setup demo dags-test soak bench bench-airflow bench-compare test lint db-start db-stop db-shell lock clean
+.PHONY: help setup demo dags-test soak bench bench-airflow bench-compare test test-unit test-integration test-e2e lint db-start db-stop db-shell lock clean
 
 help:
 	@echo "make demo      set everything up and run the DAG on a sample day"
 	@echo "make test      run every test (starts the private MariaDB when needed)"
+	@echo "make test-unit         the tests that need no database server (tests/unit, seconds)"
+	@echo "make test-integration  the tests on MariaDB (tests/integration)"
+	@echo "make test-e2e          the tests that run Airflow's own processes (tests/e2e, minutes)"
 	@echo "make dags-test HOUR=2025-07-04T20:00:00+00:00   one hour through the airflow CLI"
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
@@ -112,6 +115,14 @@ db-shell:
 test: setup
 	@if [ -z "$$THEMEPARK_TEST_SERVER" ]; then scripts/localdb.sh start >/dev/null; fi
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# tests/unit needs no database server, so none is started.
+test-unit: setup
+	$(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration test-e2e: test-%: setup
+	@if [ -z "$$THEMEPARK_TEST_SERVER" ]; then scripts/localdb.sh start >/dev/null; fi
+	$(BIN)/python -m pytest tests/$* $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check dags plugins devtools tests scripts bench

@@ -1,6 +1,7 @@
 """Airflow wiring of the hourly theme-park aggregation; the logic is in plugins/themepark_hourly.
 
-Parsed often by the scheduler: it reads only environment settings and imports nothing heavy.
+Parsed often by the scheduler: it reads only environment settings and imports nothing heavy. Each
+task imports its body when it runs, from themepark_hourly/tasks/<task id>.py.
 """
 
 from __future__ import annotations
@@ -77,37 +78,37 @@ with DAG(
     # stored as an XCom, one api-server round trip less. log's result, likewise read by no one.
     @task.branch(task_id="migrate", do_xcom_push=False)
     def migrate(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import migrate as body
 
-        return airflow_tasks.migrate(context)
+        return body.migrate(context)
 
     @task(task_id="aggregate_rides")
     def aggregate_rides(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import aggregate_rides as body
 
-        return airflow_tasks.aggregate_rides(context)
+        return body.aggregate_rides(context)
 
     # Writes the park rows, then checks the hour: the checks run inside a task that already runs
     # (one task start less per hour). A failed check fails at once (an answer about the rows, which
     # stay); a lost connection is retried.
     @task(task_id="aggregate_parks")
     def aggregate_parks(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import aggregate_parks as body
 
-        return airflow_tasks.aggregate_parks(context)
+        return body.aggregate_parks(context)
 
     @task(task_id="late_data")
     def late_data(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import late_data as body
 
-        return airflow_tasks.reaggregate_late_data(context)
+        return body.reaggregate_late_data(context)
 
     # A successful run ends with an event on this asset for each hour it wrote (see config).
     @task(task_id="log", trigger_rule=TriggerRule.ALL_DONE, outlets=[Asset(config.HOURLY_STATS_ASSET)], do_xcom_push=False)
     def log(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import log as body
 
-        return airflow_tasks.write_run_log(context)
+        return body.write_run_log(context)
 
     migrated = migrate()
     done = log()

@@ -153,7 +153,7 @@ def check_settled(hour: Hour, settle: timedelta, now: datetime, *, run_exists: b
 
     ``run_exists=False``: the timetable, before Airflow creates a manual run. Otherwise the task's
     own check, for runs the timetable was not asked about whose hour settles too far ahead to wait
-    for (airflow_tasks.settled_hour); the advice differs accordingly.
+    for (tasks/run_hour.settled_hour); the advice differs accordingly.
     """
     if to_utc(now) >= hour.settled_at(settle):
         return

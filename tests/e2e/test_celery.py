@@ -16,19 +16,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-from datetime import date
 
 import pytest
 
-from aggregate_helpers import assert_matches_reference
-from themepark_devtools import compose_env, sample_data
+from support.aggregate_helpers import assert_matches_reference
+from support.sample_day import at, db_hour
+from themepark_devtools import compose_env
 from themepark_devtools.airflow_stack import TERMINAL_RUN_STATES, TERMINAL_TI_STATES
 from themepark_hourly import aggregation
 from themepark_hourly.hours import Hour
 
 pytestmark = pytest.mark.celery
 
-DAY = date(2025, 7, 4)
 WORKERS = ("worker-1", "worker-2")
 # The scheduler fails a running task instance whose heartbeat is older than this (Airflow's default
 # is 300 s; the supervisor beats every 5 s, [workers] min_heartbeat_interval). Low here so a lost
@@ -37,14 +36,6 @@ HEARTBEAT_TIMEOUT = 30
 TASK_RETRIES = 2
 # Settings of the file the stack replaces whole (airflow_stack.py, AirflowStack._compose_env says why).
 REPLACED = {"AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW_CONN_THEMEPARK_DB", "THEMEPARK_SQL_DIR"}
-
-
-def at(hour: int) -> str:
-    return f"{DAY.isoformat()}T{hour:02d}:00:00Z"
-
-
-def db_hour(hour: int) -> str:
-    return f"{DAY.isoformat()} {hour:02d}:00:00"
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +51,6 @@ def airflow_stack_env() -> dict[str, str]:
         "THEMEPARK_TASK_RETRIES": str(TASK_RETRIES),
         "THEMEPARK_RETRY_DELAY_SECONDS": "5",
     }
-
-
-@pytest.fixture(scope="module")
-def sample_day(e2e_database):
-    with e2e_database.connect() as conn:
-        sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(first_day=DAY)))
-    return e2e_database
 
 
 def _log_rows(database, run_id: str) -> list[tuple]:
