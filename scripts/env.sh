@@ -1,6 +1,6 @@
 # The environment Airflow and the project's scripts run in, for this checkout. Source it:
-#   . scripts/env.sh            (bash or zsh; then `airflow dags test ...` works in that shell)
-# Every make target sources it too: these settings live here and nowhere else.
+#   . scripts/env.sh            (in bash; then `airflow dags test ...` works in that shell)
+# The make targets that run the project source it too: these settings live here and nowhere else.
 #
 #   AIRFLOW_HOME                  .airflow/ in this checkout, unless set to something else beforehand
 #   AIRFLOW__CORE__DAGS_FOLDER    dags/;  AIRFLOW__CORE__PLUGINS_FOLDER  plugins/
@@ -16,6 +16,7 @@
 # Sourcing it again (after a port change, or from another checkout) replaces what it set before
 # and keeps what the user set.
 
+# BASH_SOURCE names this file when sourced; $0 is the fallback of shells without it (zsh sets it so).
 _tp_root=$(cd "$(dirname -- "${BASH_SOURCE[0]:-$0}")/.." && pwd)
 _tp_prev=${THEMEPARK_ENV_ROOT:-}
 
