@@ -298,7 +298,7 @@ WHERE t.needs_lookup = 1
 
 -- name: open_or_known
 -- Open earlier today (park-local midnight to H); and, in down-reporting parks only, known to
--- operate: seen open before H's end (docs/DECISIONS.md).
+-- operate: seen open before H's end (docs/decisions/0001-down-counts-only-for-rides-known-to-operate.md).
 UPDATE tmp_ride_hour t
 SET t.open_before_hour = COALESCE(t.last_open >= t.day_start OR t.last_legacy_open >= t.day_start, 0),
     t.known_to_operate = t.down_reporting = 1
