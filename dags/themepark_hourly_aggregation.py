@@ -16,23 +16,17 @@ from themepark_hourly.timetable import SettledHourlyTimetable
 DOC_MD = """
 ### Hourly theme-park statistics
 
-Each run writes `ride_hourly_stats` and `park_hourly_stats` for **one UTC hour**, then records the
-run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_parks` (which also checks
-the hour) >> `log`, and `migrate` >> `late_data` >> `log` (earlier hours changed by late snapshots;
-scheduled runs only, or param `reaggregate_late_data`: otherwise skipped).
+Each run writes `ride_hourly_stats` and `park_hourly_stats` for **one UTC hour**, and its row in
+`aggregation_log`. Re-running an hour replaces its rows; a failed task leaves the previous ones.
 
-**Which hour a run aggregates**: a run with logical date T on the hour aggregates [T, T+1h),
-whoever made it (scheduler, backfill, `airflow dags test`, Trigger with a logical date). Off the
-hour, or no logical date (plain Trigger): the last settled hour. An hour settles
-`THEMEPARK_SETTLE_MINUTES` (default 5) after its end; the scheduler creates its run then. A
-Trigger (without a data interval) or `airflow dags test` of an hour that has not settled is
-refused, saying when it will have. A run that exists anyway (`airflow dags trigger -l`, a
-trigger with a data interval) waits for it when it is the hour under way or the next one;
-further ahead it fails, and that run must be cleared once the hour has settled.
+| run | hour aggregated |
+|---|---|
+| logical date T on the hour: scheduler, backfill, `airflow dags test`, Trigger with a date | [T, T+1h) |
+| Trigger without a logical date, or off the hour | the last settled hour |
+| an hour not settled yet (`THEMEPARK_SETTLE_MINUTES`, default 5, after its end) | refused, or the run waits |
 
-Re-running an hour replaces its rows (late snapshots are picked up). A failed aggregation leaves
-the hour's previous rows untouched and ends the run *failed*, with a `failed` log row naming the
-task and error. Param `snapshot_interval_minutes`: the collector cadence used for downtime hours.
+`late_data` redoes earlier hours changed by late snapshots (scheduled runs, or param
+`reaggregate_late_data`). More, in the project's repository: docs/OPERATIONS.md.
 """
 
 with DAG(

@@ -31,7 +31,7 @@ pytestmark = pytest.mark.celery
 WORKERS = ("worker-1", "worker-2")
 # The scheduler fails a running task instance whose heartbeat is older than this (Airflow's default
 # is 300 s; the supervisor beats every 5 s, [workers] min_heartbeat_interval). Low here so a lost
-# worker is found in seconds; README "Deploy with Docker Compose" says what to set in the file.
+# worker is found in seconds; docs/OPERATIONS.md "Failures and retries" says what to set in the file.
 HEARTBEAT_TIMEOUT = 30
 TASK_RETRIES = 2
 # Settings of the file the stack replaces whole (airflow_stack.py, AirflowStack._compose_env says why).
@@ -203,7 +203,7 @@ def _backfill_tis(stack, backfill_id: int) -> list[dict]:
 
 
 def test_redis_stopped_and_started_while_a_backfill_runs(airflow_stack, sample_day):
-    # What Airflow does (pinned down here, told in README "Deploy with Docker Compose"): tasks
+    # What Airflow does (pinned down here, told in docs/OPERATIONS.md "Failures and retries"): tasks
     # already running finish (they report over HTTP to the api-server, not through Redis); a task
     # the scheduler hands to Celery while Redis is down cannot be sent: the executor reports it
     # failed, and it uses one of its retries (up_for_retry, never started); once Redis is back,

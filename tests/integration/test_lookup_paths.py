@@ -44,7 +44,7 @@ def test_generated_days_give_the_same_rows_either_way(migrated, monkeypatch, hou
 
 
 def test_a_superseded_row_before_the_hour_does_not_count_either_way(migrated, monkeypatch):
-    # docs/DECISIONS.md, "Duplicate snapshots": before the hour too, of the rows of one ride and
+    # docs/decisions/0002-duplicate-snapshots-last-written-wins.md: before the hour too, of the rows of one ride and
     # second only the last written counts. Each look-up that can land on a superseded row
     # (settle_last_open, last_legacy_open, last_down) has a ride here whose row changes with it.
     H = "2025-12-08 14:00:00"
