@@ -7,35 +7,34 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-LOCALDB_PORT ?= 3307
-LOCALDB_URL := mysql://root@127.0.0.1:$(LOCALDB_PORT)
+# Recipes source scripts/env.sh, the one home of the environment, which users source for `airflow`
+# in their own shell (docs/DEVELOPING.md): a make run and a shell cannot drift apart. ENV also
+# migrates Airflow's metadata database when needed; ENV_NO_AIRFLOW_DB is for recipes that do not
+# use AIRFLOW_HOME.
+ENV := . scripts/env.sh &&
+ENV_NO_AIRFLOW_DB := THEMEPARK_ENV_MIGRATE=0 . scripts/env.sh &&
+# Whether the tracker connection is the private server's demo database (env.sh's default) or one
+# the user named.
+PRIVATE_DB := [ "$$AIRFLOW_CONN_THEMEPARK_DB" = "$$THEMEPARK_PRIVATE_DB_URL" ]
+# The mariadb client on the private server (add a database name).
+PRIVATE_CLIENT := mariadb --no-defaults -uroot -h127.0.0.1 -P"$$THEMEPARK_LOCALDB_PORT"
 
-# Airflow reads its settings from the environment: a private AIRFLOW_HOME under the repo, this
-# repo's dags/ and plugins/, no example DAGs.
-export AIRFLOW_HOME ?= $(CURDIR)/.airflow
-export AIRFLOW__CORE__DAGS_FOLDER := $(CURDIR)/dags
-export AIRFLOW__CORE__PLUGINS_FOLDER := $(CURDIR)/plugins
-export AIRFLOW__CORE__LOAD_EXAMPLES := False
-export THEMEPARK_LOCALDB_PORT := $(LOCALDB_PORT)
-export PYTHONPATH := $(CURDIR)/plugins:$(CURDIR)/devtools$(if $(PYTHONPATH),:$(PYTHONPATH))
-
-DEMO_DB := themepark
-# The private server's demo database, unless the user named a tracker database.
-DEMO_CONN = $(if $(AIRFLOW_CONN_THEMEPARK_DB),$(AIRFLOW_CONN_THEMEPARK_DB),$(LOCALDB_URL)/$(DEMO_DB))
-
-.PHONY: help setup demo dags-test soak bench bench-airflow bench-compare test lint db-start db-stop db-shell lock clean
+.PHONY: help setup demo dags-test soak bench bench-airflow bench-compare test test-unit test-integration test-e2e lint db-start db-stop db-shell lock clean
 
 help:
-	@echo "make demo      set everything up and run the DAG on a sample day"
+	@echo "make demo      set everything up and run the DAG on a sample day (VERBOSE=1: Airflow's log too)"
 	@echo "make test      run every test (starts the private MariaDB when needed)"
-	@echo "make dags-test HOUR=2025-07-04T20:00:00+00:00   one hour through the airflow CLI"
+	@echo "make test-unit         the tests that need no database server (tests/unit, seconds)"
+	@echo "make test-integration  the tests on MariaDB (tests/integration)"
+	@echo "make test-e2e          the tests that run Airflow's own processes (tests/e2e, minutes)"
+	@echo "make dags-test HOUR=2025-07-04T20:00:00+00:00   one hour through the airflow CLI (VERBOSE=1: its log)"
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
 	@echo "make bench-airflow   the DAG under Airflow's real scheduler: single hours, a 168-hour backfill, CPU by process"
 	@echo "make bench-compare BEFORE=<rev>   that revision's aggregation against this checkout's"
 	@echo "make soak      200 consecutive hours in one process (connections, memory)"
 	@echo "make lint      ruff"
-	@echo "make db-start  start the private MariaDB ($(LOCALDB_URL)); make db-stop stops it"
+	@echo "make db-start  start the private MariaDB (port LOCALDB_PORT, scripts/env.sh); make db-stop stops it"
 	@echo "make db-shell  a mariadb prompt on the private server's demo database, in UTC"
 	@echo "make lock      re-resolve requirements.txt into constraints.txt"
 	@echo "make clean     remove .venv, .airflow and the caches (the private MariaDB's .localdb/ stays)"
@@ -49,24 +48,21 @@ $(STAMP): requirements.txt constraints.txt
 	touch $@
 
 demo: setup db-start
-	@if [ -z "$$AIRFLOW_CONN_THEMEPARK_DB" ]; then \
-	  mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) -e "CREATE DATABASE IF NOT EXISTS $(DEMO_DB)"; fi
-	AIRFLOW_CONN_THEMEPARK_DB="$(DEMO_CONN)" THEMEPARK_DEMO_DB_LABEL="$(if $(AIRFLOW_CONN_THEMEPARK_DB),AIRFLOW_CONN_THEMEPARK_DB,$(LOCALDB_URL)/$(DEMO_DB) (private MariaDB))" \
-	  $(BIN)/python scripts/demo.py
+	@$(ENV) if $(PRIVATE_DB); then \
+	  $(PRIVATE_CLIENT) -e "CREATE DATABASE IF NOT EXISTS $${THEMEPARK_PRIVATE_DB_URL##*/}"; fi
+	@$(ENV) $(BIN)/python scripts/demo.py
 
 # One hour through the Airflow CLI, e.g. make dags-test HOUR=2025-07-04T20:00:00+00:00 (20:00-21:00 UTC)
 dags-test: setup db-start
 	@test -n "$(HOUR)" || { echo "usage: make dags-test HOUR=2025-07-04T20:00:00+00:00 (the hour starting then)"; exit 2; }
-	@test -f $(AIRFLOW_HOME)/airflow.db || $(BIN)/airflow db migrate
-	AIRFLOW_CONN_THEMEPARK_DB="$(DEMO_CONN)" \
-	  $(BIN)/airflow dags test themepark_hourly_aggregation $(HOUR)
+	@$(ENV) $(BIN)/python scripts/dags_test.py "$(HOUR)"
 
 # 200 consecutive hours in one process at a tenth of the tracker's size (420 rides), in its own
 # database on the private server: connections and memory must stay flat.
 soak: setup
-	scripts/localdb.sh start >/dev/null
-	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) -e "CREATE DATABASE IF NOT EXISTS themepark_soak"
-	AIRFLOW_CONN_THEMEPARK_DB="$(LOCALDB_URL)/themepark_soak" $(BIN)/python -m themepark_devtools.soak --hours 200
+	$(ENV_NO_AIRFLOW_DB) scripts/localdb.sh start >/dev/null
+	$(ENV_NO_AIRFLOW_DB) $(PRIVATE_CLIENT) -e "CREATE DATABASE IF NOT EXISTS themepark_soak"
+	$(ENV_NO_AIRFLOW_DB) AIRFLOW_CONN_THEMEPARK_DB="$${THEMEPARK_PRIVATE_DB_URL%/*}/themepark_soak" $(BIN)/python -m themepark_devtools.soak --hours 200
 
 # The benchmark (docs/PERFORMANCE.md): the aggregation and the whole DAG run against the floor; loads its data sets once into databases of
 # their own on the private server (themepark_bench_*), then measures; results in bench/results.json.
@@ -75,9 +71,9 @@ soak: setup
 # this target gets BENCH_BUFFER_POOL (one already running keeps its own; the report says which).
 BENCH_BUFFER_POOL ?= 3G
 bench: setup
-	@if [ -z "$$THEMEPARK_BENCH_SERVER" ]; then \
+	@$(ENV_NO_AIRFLOW_DB) if [ -z "$$THEMEPARK_BENCH_SERVER" ]; then \
 	  THEMEPARK_LOCALDB_BUFFER_POOL=$(BENCH_BUFFER_POOL) scripts/localdb.sh start >/dev/null; fi
-	$(BIN)/python bench/bench.py $(BENCH_ARGS)
+	$(ENV_NO_AIRFLOW_DB) $(BIN)/python bench/bench.py $(BENCH_ARGS)
 
 # The DAG under Airflow's real scheduler (docs/PERFORMANCE.md "A backfill under Airflow's
 # scheduler"): bench.py's tracker_30d set, an AirflowStack (api-server, scheduler, dag-processor,
@@ -85,33 +81,41 @@ bench: setup
 # backfill of 168 hours, CPU seconds per hour by process. About 5 minutes; results in
 # bench/airflow_results.json. Not part of `make test`.
 bench-airflow: setup
-	$(BIN)/python bench/airflow_bench.py $(BENCH_ARGS)
+	$(ENV_NO_AIRFLOW_DB) $(BIN)/python bench/airflow_bench.py $(BENCH_ARGS)
 
 # Another revision's aggregation against this checkout's, alternately on make bench's data
 # (loaded by make bench first), e.g. make bench-compare BEFORE=main COMPARE_ARGS="--blocks 6".
 bench-compare: setup
 	@test -n "$(BEFORE)" || { echo "usage: make bench-compare BEFORE=<git revision>"; exit 2; }
-	@if [ -z "$$THEMEPARK_BENCH_SERVER" ]; then \
+	@$(ENV_NO_AIRFLOW_DB) if [ -z "$$THEMEPARK_BENCH_SERVER" ]; then \
 	  THEMEPARK_LOCALDB_BUFFER_POOL=$(BENCH_BUFFER_POOL) scripts/localdb.sh start >/dev/null; fi
-	$(BIN)/python bench/compare.py --before $(BEFORE) $(COMPARE_ARGS)
+	$(ENV_NO_AIRFLOW_DB) $(BIN)/python bench/compare.py --before $(BEFORE) $(COMPARE_ARGS)
 
 db-start:
-	@if [ -n "$$AIRFLOW_CONN_THEMEPARK_DB" ]; then \
+	@$(ENV_NO_AIRFLOW_DB) if ! $(PRIVATE_DB); then \
 	  echo "AIRFLOW_CONN_THEMEPARK_DB is set: using that database, not starting a local one"; \
-	else scripts/localdb.sh start >/dev/null && echo "private MariaDB running at $(LOCALDB_URL)"; fi
+	else url=$$(scripts/localdb.sh start) && echo "private MariaDB running at $$url"; fi
 
 db-stop:
-	scripts/localdb.sh stop
+	@$(ENV_NO_AIRFLOW_DB) scripts/localdb.sh stop
 
 db-shell:
-	scripts/localdb.sh start >/dev/null
-	mariadb --no-defaults -uroot -h127.0.0.1 -P$(LOCALDB_PORT) --init-command="SET time_zone='+00:00'" $(DEMO_DB)
+	@$(ENV_NO_AIRFLOW_DB) scripts/localdb.sh start >/dev/null
+	@$(ENV_NO_AIRFLOW_DB) $(PRIVATE_CLIENT) --init-command="SET time_zone='+00:00'" "$${THEMEPARK_PRIVATE_DB_URL##*/}"
 
 # Tests create and drop databases of their own on THEMEPARK_TEST_SERVER (a server URL with a
 # user allowed to create databases), or on the private MariaDB when it is not set.
 test: setup
-	@if [ -z "$$THEMEPARK_TEST_SERVER" ]; then scripts/localdb.sh start >/dev/null; fi
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@$(ENV_NO_AIRFLOW_DB) if [ -z "$$THEMEPARK_TEST_SERVER" ]; then scripts/localdb.sh start >/dev/null; fi
+	$(ENV_NO_AIRFLOW_DB) $(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# tests/unit needs no database server, so none is started.
+test-unit: setup
+	$(ENV_NO_AIRFLOW_DB) $(BIN)/python -m pytest tests/unit $(PYTEST_ARGS)
+
+test-integration test-e2e: test-%: setup
+	@$(ENV_NO_AIRFLOW_DB) if [ -z "$$THEMEPARK_TEST_SERVER" ]; then scripts/localdb.sh start >/dev/null; fi
+	$(ENV_NO_AIRFLOW_DB) $(BIN)/python -m pytest tests/$* $(PYTEST_ARGS)
 
 lint: setup
 	$(BIN)/ruff check dags plugins devtools tests scripts bench

@@ -128,7 +128,7 @@ def stats(values: list[float | None]) -> dict[str, float] | None:
 
 def log_db_seconds(stack: AirflowStack, run_id: str, task_id: str, try_number: int) -> float | None:
     """The time between the task's "hour ... (reason)" line and its "hour ...: read" line: the
-    database connection and the aggregation (airflow_tasks.aggregate_rides/parks log both)."""
+    database connection and the aggregation (the tasks aggregate_rides and aggregate_parks log both)."""
     data = stack.poll(
         lambda: stack.get(
             f"/api/v2/dags/{stack.dag_id}/dagRuns/{run_id}/taskInstances/{task_id}/logs/{try_number}",

@@ -1,6 +1,7 @@
 """Airflow wiring of the hourly theme-park aggregation; the logic is in plugins/themepark_hourly.
 
-Parsed often by the scheduler: it reads only environment settings and imports nothing heavy.
+Parsed often by the scheduler: it reads only environment settings and imports nothing heavy. Each
+task imports its body when it runs, from themepark_hourly/tasks/<task id>.py.
 """
 
 from __future__ import annotations
@@ -15,23 +16,17 @@ from themepark_hourly.timetable import SettledHourlyTimetable
 DOC_MD = """
 ### Hourly theme-park statistics
 
-Each run writes `ride_hourly_stats` and `park_hourly_stats` for **one UTC hour**, then records the
-run in `aggregation_log`. Tasks: `migrate` >> `aggregate_rides` >> `aggregate_parks` (which also checks
-the hour) >> `log`, and `migrate` >> `late_data` >> `log` (earlier hours changed by late snapshots;
-scheduled runs only, or param `reaggregate_late_data`: otherwise skipped).
+Each run writes `ride_hourly_stats` and `park_hourly_stats` for **one UTC hour**, and its row in
+`aggregation_log`. Re-running an hour replaces its rows; a failed task leaves the previous ones.
 
-**Which hour a run aggregates**: a run with logical date T on the hour aggregates [T, T+1h),
-whoever made it (scheduler, backfill, `airflow dags test`, Trigger with a logical date). Off the
-hour, or no logical date (plain Trigger): the last settled hour. An hour settles
-`THEMEPARK_SETTLE_MINUTES` (default 5) after its end; the scheduler creates its run then. A
-Trigger (without a data interval) or `airflow dags test` of an hour that has not settled is
-refused, saying when it will have. A run that exists anyway (`airflow dags trigger -l`, a
-trigger with a data interval) waits for it when it is the hour under way or the next one;
-further ahead it fails, and that run must be cleared once the hour has settled.
+| run | hour aggregated |
+|---|---|
+| logical date T on the hour: scheduler, backfill, `airflow dags test`, Trigger with a date | [T, T+1h) |
+| Trigger without a logical date, or off the hour | the last settled hour |
+| an hour not settled yet (`THEMEPARK_SETTLE_MINUTES`, default 5, after its end) | refused, or the run waits |
 
-Re-running an hour replaces its rows (late snapshots are picked up). A failed aggregation leaves
-the hour's previous rows untouched and ends the run *failed*, with a `failed` log row naming the
-task and error. Param `snapshot_interval_minutes`: the collector cadence used for downtime hours.
+`late_data` redoes earlier hours changed by late snapshots (scheduled runs, or param
+`reaggregate_late_data`). More, in the project's repository: docs/OPERATIONS.md.
 """
 
 with DAG(
@@ -77,37 +72,37 @@ with DAG(
     # stored as an XCom, one api-server round trip less. log's result, likewise read by no one.
     @task.branch(task_id="migrate", do_xcom_push=False)
     def migrate(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import migrate as body
 
-        return airflow_tasks.migrate(context)
+        return body.migrate(context)
 
     @task(task_id="aggregate_rides")
     def aggregate_rides(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import aggregate_rides as body
 
-        return airflow_tasks.aggregate_rides(context)
+        return body.aggregate_rides(context)
 
     # Writes the park rows, then checks the hour: the checks run inside a task that already runs
     # (one task start less per hour). A failed check fails at once (an answer about the rows, which
     # stay); a lost connection is retried.
     @task(task_id="aggregate_parks")
     def aggregate_parks(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import aggregate_parks as body
 
-        return airflow_tasks.aggregate_parks(context)
+        return body.aggregate_parks(context)
 
     @task(task_id="late_data")
     def late_data(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import late_data as body
 
-        return airflow_tasks.reaggregate_late_data(context)
+        return body.reaggregate_late_data(context)
 
     # A successful run ends with an event on this asset for each hour it wrote (see config).
     @task(task_id="log", trigger_rule=TriggerRule.ALL_DONE, outlets=[Asset(config.HOURLY_STATS_ASSET)], do_xcom_push=False)
     def log(**context):
-        from themepark_hourly import airflow_tasks
+        from themepark_hourly.tasks import log as body
 
-        return airflow_tasks.write_run_log(context)
+        return body.write_run_log(context)
 
     migrated = migrate()
     done = log()

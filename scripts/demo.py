@@ -1,7 +1,8 @@
 """`make demo`: load a realistic sample day and run the real DAG through Airflow for several hours.
 
-Run by make with the project's venv, AIRFLOW_HOME=.airflow and the tracker connection in the
-environment (the private MariaDB's `themepark` database unless AIRFLOW_CONN_THEMEPARK_DB is set).
+Run by make in the environment of scripts/env.sh: the project's venv, AIRFLOW_HOME=.airflow (its
+metadata database migrated) and the tracker connection (the private MariaDB's `themepark` database
+unless AIRFLOW_CONN_THEMEPARK_DB was set).
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import time
 from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from themepark_devtools.run_result import describe, hour_label, log_rows, verbose
+
 SAMPLE_DAY = date(2025, 7, 4)
 # 14:00-20:00 UTC: afternoon and evening in Europe, morning to afternoon in the Americas.
 FIRST_HOUR = datetime(2025, 7, 4, 14, tzinfo=UTC)
@@ -19,8 +22,8 @@ HOURS = int(os.environ.get("DEMO_HOURS", "6"))
 
 os.environ.setdefault("THEMEPARK_TASK_RETRIES", "0")
 # Airflow's own info lines (every task's log) would bury the report; task logs still show
-# warnings and errors. DEMO_VERBOSE=1 shows everything.
-if not os.environ.get("DEMO_VERBOSE"):
+# warnings and errors. VERBOSE=1 (or DEMO_VERBOSE=1) shows everything.
+if not verbose():
     os.environ["AIRFLOW__LOGGING__LOGGING_LEVEL"] = "WARNING"
 
 
@@ -59,19 +62,7 @@ def load_sample(started: float) -> None:
     )
 
 
-def ensure_airflow_db() -> None:
-    home = os.environ["AIRFLOW_HOME"]
-    if os.path.exists(os.path.join(home, "airflow.db")):
-        return
-    step(f"creating Airflow's metadata database in {home} (once)")
-    t0 = time.monotonic()
-    from airflow.utils import db as airflow_db
-
-    airflow_db.initdb()
-    step(f"Airflow's metadata database ready ({time.monotonic() - t0:.0f} s)")
-
-
-def run_hours() -> list[str]:
+def run_hours() -> list[tuple[datetime, str]]:
     import pendulum
     from airflow.dag_processing.dagbag import DagBag
 
@@ -79,7 +70,7 @@ def run_hours() -> list[str]:
     if bag.import_errors:
         sys.exit(f"demo: the DAG file does not import: {bag.import_errors}")
     dag = bag.get_dag("themepark_hourly_aggregation")
-    run_ids = []
+    runs = []
     for k in range(HOURS):
         hour = FIRST_HOUR + timedelta(hours=k)
         logical = pendulum.instance(hour)  # a run dated on the hour aggregates the hour starting then
@@ -92,11 +83,22 @@ def run_hours() -> list[str]:
         step(f"airflow dags test {dag.dag_id} {logical.isoformat()}: {run.state} in {took:.1f} s{note}")
         if str(run.state) != "success":
             sys.exit(f"demo: the run for {hour:%H:%M} UTC ended {run.state}; see the log above")
-        run_ids.append(run.run_id)
-    return run_ids
+        runs.append((hour, run.run_id))
+    return runs
 
 
-def report(run_ids: list[str]) -> None:
+# What the park columns are (docs/DOMAIN.md, "Park row for H"): the waits and ride counts come from
+# the collector's park snapshots, not from the ride rows, so open + closed need not equal the
+# park's rides.
+LEGEND = (
+    "shame, downtime h: over the park's rides that operated today (park_hourly_stats.shame_score,\n"
+    "  total_downtime_hours); avg wait and rides open/closed: averages over the hour's open park\n"
+    "  snapshots of the collector's avg_wait_time, rides_open and rides_closed, each rounded\n"
+    "  (avg_wait_time_minutes, rides_operating, rides_down)"
+)
+
+
+def report() -> None:
     from themepark_hourly import db
     from themepark_hourly.sql_files import named_statements
 
@@ -107,45 +109,47 @@ def report(run_ids: list[str]) -> None:
         rows = db.query_all(
             conn, sql["park_ranking"], {"first_hour": FIRST_HOUR.strftime(fmt), "end_hour": end.strftime(fmt)}
         )
-        logs = db.query_all(conn, sql["log_rows"], {"run_ids": tuple(run_ids)})
+    print(f"\n{LEGEND}")
     current = None
     for hour, name, tz, shame, downtime, wait, operating, down, was_open in rows:
         if hour != current:
             current = hour
-            print(f"\n{hour:%Y-%m-%d %H:%M}-{hour + timedelta(hours=1):%H:%M} UTC   parks ranked by shame score")
+            print(f"\n{hour_label(hour, hour + timedelta(hours=1))}   parks ranked by shame score")
             print(
-                f"  {'park':<28} {'local time':>10} {'shame':>6} {'downtime h':>10} {'avg wait':>9} {'rides up/down':>14}"
+                f"  {'park':<28} {'local time':>10} {'shame':>6} {'downtime h':>10} {'avg wait':>9}"
+                f" {'rides open/closed':>18}"
             )
         local = hour.replace(tzinfo=UTC).astimezone(ZoneInfo(tz))
         if was_open:
             print(
                 f"  {name:<28} {local:%H:%M}{'':>5} {shame:>6} {downtime:>10} {wait if wait is not None else '-':>9} "
-                f"{f'{operating}/{down}':>14}"
+                f"{f'{operating}/{down}':>18}"
             )
         else:
             print(f"  {name:<28} {local:%H:%M}{'':>5} {'closed':>6}")
-    print("\naggregation_log rows of these runs")
-    print(f"  {'log_id':>6}  {'hour (UTC)':<17} {'status':<8} {'rides':>5} {'parks':>5}  run_id")
-    for log_id, run_id, start, _end, status, rides, parks, error in logs:
-        print(
-            f"  {log_id:>6}  {start:%Y-%m-%d %H:%M}  {status:<8} {rides:>5} {parks:>5}  {run_id}"
-            + (f"\n          {error}" if error else "")
-        )
 
 
 def main() -> None:
     started = time.monotonic()
-    step(f"tracker database: {os.environ.get('THEMEPARK_DEMO_DB_LABEL', 'AIRFLOW_CONN_THEMEPARK_DB')}")
+    conn = os.environ.get("AIRFLOW_CONN_THEMEPARK_DB", "")
+    private = conn == os.environ.get("THEMEPARK_PRIVATE_DB_URL")
+    step(f"tracker database: {conn + ' (private MariaDB)' if private else 'AIRFLOW_CONN_THEMEPARK_DB'}")
     load_sample(started)
-    ensure_airflow_db()
     step(f"running the DAG for {HOURS} hours of {SAMPLE_DAY}, {FIRST_HOUR:%H:%M} UTC on")
-    run_ids = run_hours()
-    report(run_ids)
-    print(f"\nDone in {time.monotonic() - started:.0f} s. Explore further:")
+    runs = run_hours()
+    report()
+    print("\nExplore further:")
     print("  make db-shell                                  # a mariadb prompt on the demo data (UTC)")
     print("    SELECT * FROM ride_hourly_stats ORDER BY downtime_hours DESC LIMIT 10;")
     print("  make dags-test HOUR=2025-07-04T20:00:00+00:00  # run one hour yourself (20:00-21:00 UTC)")
     print("  make test                                      # every test")
+    from themepark_hourly import db
+
+    with db.connection() as conn:
+        rows = log_rows(conn, [run_id for _, run_id in runs])
+    print(f"\nDone in {time.monotonic() - started:.0f} s: {HOURS} hours through Airflow, each with its result")
+    for hour, run_id in runs:
+        print(f"  {describe(hour, hour + timedelta(hours=1), 'success', rows.get(run_id))}")
 
 
 if __name__ == "__main__":

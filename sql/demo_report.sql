@@ -1,4 +1,4 @@
--- What `make demo` prints after aggregating the sample day.
+-- What `make demo` and `make dags-test` print after aggregating (scripts/demo.py, themepark_devtools.run_result).
 
 -- name: park_ranking
 SELECT phs.hour_start_utc, p.name, p.timezone, phs.shame_score, phs.total_downtime_hours,

@@ -13,9 +13,8 @@ import subprocess
 import sys
 import tempfile
 import uuid
-from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
+from support import REPO
 
 # Airflow reads these when first imported: point it at a throwaway home, never the user's.
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="themepark-test-airflow-")
@@ -43,7 +42,7 @@ for _folder in ("plugins", "devtools"):
 
 import pytest  # noqa: E402
 
-from dbtools import Server, TestDatabase  # noqa: E402
+from support.dbtools import Server, TestDatabase  # noqa: E402
 
 
 def _server_url() -> str:

@@ -19,7 +19,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from themepark_hourly import config, db, park_days
+from themepark_hourly import config, db, db_errors, park_days
 from themepark_hourly.hours import Hour
 from themepark_hourly.sql_files import named_statements
 
@@ -39,7 +39,7 @@ LAST_OPEN_ANY_HOUR = ("create_last_open", "fill_last_open", "last_open_from_scan
 # an hour starts minutes after it ends, so it always takes the per-ride dives.
 RECENT_DATA_AFTER = timedelta(hours=1)
 # The statements of each file in the order the task runs them, which is also their order in the
-# file (tests/test_sql_files.py holds the files to it). Both tasks first cap their staging
+# file (tests/unit/test_sql_files.py holds the files to it). Both tasks first cap their staging
 # tables and stage the park snapshots around the hour, one per park and second. Rides: the park
 # days, staging the hour, its check, the look-ups into the day before H (one of the two ways,
 # picked by newest_snapshot), the down counts, the weight check, the writes. Each task ends by
@@ -149,31 +149,6 @@ def hour_transaction(conn: Any, hour: Hour) -> Iterator[Any]:
         yield cur
 
 
-# Errors after which the same transaction may simply be tried again: a deadlock (1213) or a lock
-# wait timeout (1205). The server has rolled the transaction back; nothing was written.
-RETRYABLE = {1213: "deadlock", 1205: "lock wait timeout"}
-# The connection itself is gone (killed, server restarted, network): this task cannot go on, but
-# nothing was committed, so Airflow's task retry is the way forward.
-CONNECTION_LOST = {
-    2006: "server has gone away",
-    2013: "lost connection during query",
-    1927: "connection killed",
-    1053: "server shutdown in progress",
-    2055: "lost connection",
-}
-# The data or the hour's size is wrong, not the moment: a value that does not fit its column
-# (strict mode), or an hour larger than the staging cap.
-REFUSED_INPUT = {
-    1048: "a NULL where a value is required",
-    1114: "the hour does not fit the in-memory staging cap",
-    1264: "a value out of its column's range",
-    1265: "a value truncated",
-    1292: "an invalid date or number",
-    1366: "an invalid value",
-    1406: "a value too long for its column",
-}
-
-
 def _with_retries(conn: Any, hour: Hour, table: str, work: Callable[[Any], Any]) -> Any:
     """Run ``work(cursor)`` in the hour's transaction, retrying deadlocks and lock wait timeouts."""
     attempts = config.conflict_retries() + 1
@@ -184,14 +159,15 @@ def _with_retries(conn: Any, hour: Hour, table: str, work: Callable[[Any], Any])
         except AggregationError:
             raise
         except Exception as exc:
-            code = db.error_code(exc)
-            if code in RETRYABLE and attempt < attempts:
+            code = db_errors.error_code(exc)
+            if code in db_errors.RETRYABLE and attempt < attempts:
+                # Jittered, so that two runs that deadlocked each other do not collide again in step.
                 delay = min(30.0, 0.5 * 2 ** (attempt - 1)) * random.uniform(0.8, 1.2)
                 log.warning(
                     "%s for hour %s: %s (error %s) on attempt %d of %d; rolled back, retrying in %.1f s",
                     table,
                     hour,
-                    RETRYABLE[code],
+                    db_errors.RETRYABLE[code],
                     code,
                     attempt,
                     attempts,
@@ -199,8 +175,8 @@ def _with_retries(conn: Any, hour: Hour, table: str, work: Callable[[Any], Any])
                 )
                 time.sleep(delay)
                 continue
-            error = RefusedHour if code in REFUSED_INPUT else AggregationError
-            raise error(f"{table} for hour {hour}: {_db_message(exc)}") from exc
+            error = RefusedHour if code in db_errors.REFUSED_INPUT else AggregationError
+            raise error(f"{table} for hour {hour}: {db_errors.describe(exc)}") from exc
     raise AssertionError("unreachable")
 
 
@@ -270,22 +246,6 @@ def aggregate_parks(conn: Any, hour: Hour) -> ParkResult:
         return ParkResult(int(written), int(removed), int(snapshots), missing)
 
     return _with_retries(conn, hour, "park_hourly_stats", work)
-
-
-def _db_message(exc: BaseException) -> str:
-    code = db.error_code(exc)
-    args = getattr(exc, "args", ())
-    text = args[1] if len(args) >= 2 and isinstance(args[0], int) else str(exc)
-    if code in CONNECTION_LOST:
-        return (
-            f"the database connection was lost mid-transaction ({CONNECTION_LOST[code]}, error {code}: {text}); "
-            "nothing was committed, the hour's previous rows are unchanged, and a task retry will redo it"
-        )
-    if code in RETRYABLE:
-        return f"{RETRYABLE[code]} (error {code}: {text}) persisted after {config.conflict_retries()} retries"
-    if code is not None:
-        return f"database error {code}: {text}"
-    return f"{type(exc).__name__}: {exc}"
 
 
 def _describe_bad_rides(hour: Hour, bad: list[tuple], zones: list[park_days.BadTimezone]) -> str:

@@ -27,14 +27,6 @@ SESSION_INIT = (
 )
 
 
-def error_code(exc: BaseException) -> int | None:
-    """The server's or client's numeric error code of a MySQLdb / mysql-connector exception."""
-    args = getattr(exc, "args", ())
-    if args and isinstance(args[0], int):
-        return args[0]
-    return getattr(exc, "errno", None)
-
-
 def connect(conn_id: str | None = None) -> Any:
     """Open a DB-API connection (autocommit off) to the Airflow connection ``conn_id``."""
     from airflow.providers.mysql.hooks.mysql import MySqlHook

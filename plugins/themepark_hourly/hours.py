@@ -1,12 +1,7 @@
 """Which UTC hour a DAG run aggregates, and whether its data has settled.
 
-One rule for every way Airflow makes a run (scheduler, backfill, ``airflow dags test``, a UI or
-REST trigger): a run whose logical date T is on the hour is the run of the hour [T, T+1h), so
-the scheduler, a backfill and a manual run of the same hour share one Airflow identity (Airflow
-keeps one run per logical date). A run with a logical date off the hour, or with none (the UI's
-plain Trigger), aggregates the last hour that had settled at that moment. An hour has settled
-once its end plus the settle delay has passed: by then the collector's last poll of the hour and
-the park snapshots up to 90 s after it are written.
+A run whose logical date T is on the hour aggregates [T, T+1h), whoever made it; off the hour or
+without one, the last hour settled at that moment (docs/OPERATIONS.md "Which hour a run aggregates").
 
 Pure standard library: the timetable imports it in every Airflow process.
 """
@@ -153,7 +148,7 @@ def check_settled(hour: Hour, settle: timedelta, now: datetime, *, run_exists: b
 
     ``run_exists=False``: the timetable, before Airflow creates a manual run. Otherwise the task's
     own check, for runs the timetable was not asked about whose hour settles too far ahead to wait
-    for (airflow_tasks.settled_hour); the advice differs accordingly.
+    for (tasks/run_hour.settled_hour); the advice differs accordingly.
     """
     if to_utc(now) >= hour.settled_at(settle):
         return

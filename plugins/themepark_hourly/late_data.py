@@ -10,7 +10,8 @@ under the same per-hour lock as a normal run, and then moves the mark.
 
 What it cannot see: a row updated or deleted in place (its id is below the mark), and a row whose
 insert commits after a row with a higher id was already searched. For those, a backfill with
-reprocess "completed" over the affected hours (docs/DECISIONS.md).
+reprocess "completed" over the affected hours (docs/OPERATIONS.md "Late data"; the design:
+docs/decisions/0010-late-snapshots-found-by-id-marks.md).
 """
 
 from __future__ import annotations

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from themepark_hourly import config, db
+from themepark_hourly import config, db, db_errors
 from themepark_hourly.sql_files import named_statements, split_statements
 
 log = logging.getLogger(__name__)
@@ -24,7 +24,6 @@ LEDGER_TABLE = "themepark_schema_migrations"
 #: The ledger's side statements: the indexes each migration added (see _apply), the rows a rollback removes.
 LEDGER_SQL = "ledger.sql"
 _FILE_NAME = re.compile(r"^(\d{3,})_([A-Za-z0-9_]+)\.sql$")
-_NO_SUCH_TABLE = 1146
 
 LEDGER_DDL = f"""
 CREATE TABLE IF NOT EXISTS {LEDGER_TABLE} (
@@ -95,7 +94,7 @@ def _ledger(conn: Any) -> dict[int, str] | None:
     try:
         rows = db.query_all(conn, f"SELECT version, checksum FROM {LEDGER_TABLE}")
     except Exception as exc:  # noqa: BLE001 - the client library decides the exception class
-        if db.error_code(exc) == _NO_SUCH_TABLE:
+        if db_errors.error_code(exc) == db_errors.NO_SUCH_TABLE:
             conn.rollback()
             return None
         raise

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from themepark_hourly import config, db, migrations
+from themepark_hourly import config, db, db_errors, migrations
 from themepark_hourly.migrations import Migration, MigrationError
 from themepark_hourly.sql_files import named_statements, split_statements
 
@@ -26,7 +26,6 @@ CHECKS_SQL = "rollback_checks.sql"
 LOG_ARCHIVE = "aggregation_log_hourly_archive"
 #: Tables 013's down step renames; an archive of the same name already there blocks it.
 STATS_ARCHIVES = {"ride_hourly_stats": "ride_hourly_stats_archive", "park_hourly_stats": "park_hourly_stats_archive"}
-_NO_SUCH_TABLE = 1146
 _DOWN_NAME = re.compile(r"^(\d{3,})_([A-Za-z0-9_]+)\.down\.sql$")
 _GUARDED = re.compile(r"^SET\s+@(\w+)\s*=", re.I)
 _SKIPPED_IN_DRY_RUN = re.compile(r"^(PREPARE|EXECUTE|DEALLOCATE|START\s+TRANSACTION|COMMIT)\b", re.I)
@@ -198,7 +197,7 @@ def _dry_run_step(conn: Any, step: DownStep, moved: set[tuple[str, str]], out: C
             try:
                 db.query_all(conn, text)
             except Exception as exc:  # noqa: BLE001 - the client library decides the exception class
-                if db.error_code(exc) != _NO_SUCH_TABLE:
+                if db_errors.error_code(exc) != db_errors.NO_SUCH_TABLE:
                     raise
                 # 017/018/021 read the side table, which a real run creates first: none recorded yet.
                 if not unrecorded:

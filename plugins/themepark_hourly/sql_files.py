@@ -2,8 +2,8 @@
 
 The DB-API executes one statement per call, while the files are also meant to run unchanged in
 the plain ``mariadb``/``mysql`` client. The common-sql provider's splitter (sqlparse) cuts every
-file in sql/ where that client does; docs/DECISIONS.md says where the two would differ and the
-test that keeps sql/ clear of it.
+file in sql/ where that client does; docs/decisions/0014-sql-split-by-the-common-sql-provider.md
+says where the two would differ and the test that keeps sql/ clear of it.
 """
 
 from __future__ import annotations

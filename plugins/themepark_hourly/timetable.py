@@ -1,18 +1,9 @@
 """The DAG's timetable: one run per UTC hour, created once the hour's data has settled.
 
-Airflow's ``CronDataIntervalTimetable("0 * * * *")`` gives each scheduled run its hour, but it
-creates the run the second the hour ends (before the collector's last poll and the park snapshots
-up to 90 s later are written), floods a fresh deployment with every hour since the start date
-under ``catchup=True`` or drops the hours missed while the scheduler was down under
-``catchup=False``, and gives manual runs the hour *ending* at their logical date, so a manual run
-takes the logical date, and so the place, of the next hour's run. This subclass changes exactly
-that (docs/DECISIONS.md, "Which hour a run aggregates"):
-
-- every run of hour H has logical date H and data interval [H, H+1h), whoever made it;
-- the scheduler creates H's run at H's end plus the settle delay (``run_after``);
-- the scheduler's first run is the latest settled hour, or ``first_hour`` when one is set; after
-  that it goes on from its last run, so hours missed while it was down run after a restart;
-- backfills get every hour of their range that has settled, however old, at once.
+Every run of hour H has logical date H and data interval [H, H+1h), whoever made it; the scheduler
+creates it at H's end plus the settle delay. The rule, run by run: docs/OPERATIONS.md "Which hour
+a run aggregates"; why a subclass of Airflow's ``CronDataIntervalTimetable``:
+docs/decisions/0009-settled-hourly-timetable.md.
 
 Registered by ``plugins/themepark_hourly_plugin.py``: Airflow's scheduler, dag-processor,
 api-server and CLI deserialise the DAG's timetable by this module path.

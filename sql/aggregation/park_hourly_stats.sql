@@ -1,7 +1,7 @@
 -- Park statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s), from the park snapshots
 -- of H and the ride rows that ride_hourly_stats.sql wrote for H (docs/DOMAIN.md). Run in the
 -- order they appear here (aggregation.PARK_STATEMENTS, held to this file by
--- tests/test_sql_files.py), after park_snapshots.sql, in one READ COMMITTED transaction, with its
+-- tests/unit/test_sql_files.py), after park_snapshots.sql, in one READ COMMITTED transaction, with its
 -- checks between them.
 
 -- name: drop_staging

@@ -2,12 +2,13 @@
 -- [%(hour_start)s, %(hour_end)s): the cap of its in-memory staging tables, then the park
 -- snapshots around H, staged once. aggregate_rides (which park snapshot is nearest a ride poll)
 -- and aggregate_parks (the park's own figures) both run these statements first
--- (aggregation.STAGE_PARK_SNAPSHOTS, held to this file by tests/test_sql_files.py).
+-- (aggregation.STAGE_PARK_SNAPSHOTS, held to this file by tests/unit/test_sql_files.py).
 --
 -- Duplicates in H, here as for the hour's ride snapshots (ride_hourly_stats.sql, fill_snap): of
 -- the rows of one park and second, the last written (highest snapshot_id) counts. The staging
 -- table's primary key keeps one row per park and second as the rows arrive; a later-written row
--- replaces an earlier one whatever order the server reads them in. docs/DECISIONS.md.
+-- replaces an earlier one whatever order the server reads them in.
+-- docs/decisions/0002-duplicate-snapshots-last-written-wins.md.
 
 -- name: heap_limit
 -- The staging tables live in memory (MEMORY engine: about 20 ms faster per tracker hour than

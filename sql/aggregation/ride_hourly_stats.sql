@@ -1,6 +1,6 @@
 -- Ride statistics for one UTC hour H = [%(hour_start)s, %(hour_end)s): the rules are in
 -- docs/DOMAIN.md. The task runs these named statements in the order they appear here
--- (aggregation.RIDE_STATEMENTS, held to this file by tests/test_sql_files.py), after those of
+-- (aggregation.RIDE_STATEMENTS, held to this file by tests/unit/test_sql_files.py), after those of
 -- park_snapshots.sql, in one READ COMMITTED transaction, with its checks between them.
 -- Parameters are bound by the client library, never formatted into the text. Costs:
 -- docs/PERFORMANCE.md.
@@ -187,7 +187,7 @@ SELECT MAX(rssn.recorded_at) FROM ride_status_snapshots rssn;
 -- The latest OPERATING snapshot before H of each ride that needs the look-ups: it answers "open
 -- earlier today" (is it at or after the park's day start?) and "ever open" (is there one?) for
 -- all but the rides whose snapshot at that second has a duplicate (settle_last_open settles
--- those). Found one of two ways, same answer (tests/test_lookup_paths.py runs both on the
+-- those). Found one of two ways, same answer (tests/integration/test_lookup_paths.py runs both on the
 -- same hours):
 
 -- name: last_open_recent
@@ -298,7 +298,7 @@ WHERE t.needs_lookup = 1
 
 -- name: open_or_known
 -- Open earlier today (park-local midnight to H); and, in down-reporting parks only, known to
--- operate: seen open before H's end (docs/DECISIONS.md).
+-- operate: seen open before H's end (docs/decisions/0001-down-counts-only-for-rides-known-to-operate.md).
 UPDATE tmp_ride_hour t
 SET t.open_before_hour = COALESCE(t.last_open >= t.day_start OR t.last_legacy_open >= t.day_start, 0),
     t.known_to_operate = t.down_reporting = 1

@@ -24,7 +24,9 @@ from pathlib import Path
 
 import pytest
 
-from dbtools import Server, TestDatabase
+from support.dbtools import Server, TestDatabase
+from support.sample_day import DAY
+from themepark_devtools import sample_data
 from themepark_devtools.airflow_stack import AirflowStack
 
 E2E_DIR = Path(__file__).resolve().parent
@@ -48,6 +50,14 @@ def e2e_database(server: Server):
         yield db
     finally:
         db.drop()
+
+
+@pytest.fixture(scope="module")
+def sample_day(e2e_database: TestDatabase) -> TestDatabase:
+    """e2e_database with the generated tracker's snapshots of DAY (support/sample_day.py names its hours)."""
+    with e2e_database.connect() as conn:
+        sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(first_day=DAY)))
+    return e2e_database
 
 
 @pytest.fixture(scope="module")

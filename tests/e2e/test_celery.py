@@ -16,35 +16,26 @@ from __future__ import annotations
 
 import contextlib
 import time
-from datetime import date
 
 import pytest
 
-from aggregate_helpers import assert_matches_reference
-from themepark_devtools import compose_env, sample_data
+from support.aggregate_helpers import assert_matches_reference
+from support.sample_day import at, db_hour
+from themepark_devtools import compose_env
 from themepark_devtools.airflow_stack import TERMINAL_RUN_STATES, TERMINAL_TI_STATES
 from themepark_hourly import aggregation
 from themepark_hourly.hours import Hour
 
 pytestmark = pytest.mark.celery
 
-DAY = date(2025, 7, 4)
 WORKERS = ("worker-1", "worker-2")
 # The scheduler fails a running task instance whose heartbeat is older than this (Airflow's default
 # is 300 s; the supervisor beats every 5 s, [workers] min_heartbeat_interval). Low here so a lost
-# worker is found in seconds; README "Deploy with Docker Compose" says what to set in the file.
+# worker is found in seconds; docs/OPERATIONS.md "Failures and retries" says what to set in the file.
 HEARTBEAT_TIMEOUT = 30
 TASK_RETRIES = 2
 # Settings of the file the stack replaces whole (airflow_stack.py, AirflowStack._compose_env says why).
 REPLACED = {"AIRFLOW__CORE__AUTH_MANAGER", "AIRFLOW_CONN_THEMEPARK_DB", "THEMEPARK_SQL_DIR"}
-
-
-def at(hour: int) -> str:
-    return f"{DAY.isoformat()}T{hour:02d}:00:00Z"
-
-
-def db_hour(hour: int) -> str:
-    return f"{DAY.isoformat()} {hour:02d}:00:00"
 
 
 @pytest.fixture(scope="module")
@@ -60,13 +51,6 @@ def airflow_stack_env() -> dict[str, str]:
         "THEMEPARK_TASK_RETRIES": str(TASK_RETRIES),
         "THEMEPARK_RETRY_DELAY_SECONDS": "5",
     }
-
-
-@pytest.fixture(scope="module")
-def sample_day(e2e_database):
-    with e2e_database.connect() as conn:
-        sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(first_day=DAY)))
-    return e2e_database
 
 
 def _log_rows(database, run_id: str) -> list[tuple]:
@@ -219,7 +203,7 @@ def _backfill_tis(stack, backfill_id: int) -> list[dict]:
 
 
 def test_redis_stopped_and_started_while_a_backfill_runs(airflow_stack, sample_day):
-    # What Airflow does (pinned down here, told in README "Deploy with Docker Compose"): tasks
+    # What Airflow does (pinned down here, told in docs/OPERATIONS.md "Failures and retries"): tasks
     # already running finish (they report over HTTP to the api-server, not through Redis); a task
     # the scheduler hands to Celery while Redis is down cannot be sent: the executor reports it
     # failed, and it uses one of its retries (up_for_retry, never started); once Redis is back,

@@ -17,29 +17,20 @@ from __future__ import annotations
 import ast
 import json
 import time
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
-from aggregate_helpers import assert_matches_reference
-from themepark_devtools import sample_data
+from support.aggregate_helpers import assert_matches_reference
+from support.sample_day import at, db_hour
 
-DAY = date(2025, 7, 4)
 SETTLE_DOWN = timedelta(hours=3, minutes=5)  # the "scheduler down" settle delay (see the docstring)
 SETTLE = timedelta(minutes=5)
 
 
 def last_settled(now: datetime, settle: timedelta) -> datetime:
     return (now - settle).replace(minute=0, second=0, microsecond=0) - timedelta(hours=1)
-
-
-def at(hour: int, day: date = DAY) -> str:
-    return f"{day.isoformat()}T{hour:02d}:00:00Z"
-
-
-def db_hour(hour: int, day: date = DAY) -> str:
-    return f"{day.isoformat()} {hour:02d}:00:00"
 
 
 def parse(value: str) -> datetime:
@@ -64,13 +55,6 @@ CONSUMER = "themepark_hourly_consumer"
 def airflow_stack_dags() -> list[Path]:
     # A downstream DAG scheduled on the hourly tables' asset (tests/e2e/dags, not the project's dags/).
     return [Path(__file__).parent / "dags" / f"{CONSUMER}.py"]
-
-
-@pytest.fixture(scope="module")
-def sample_day(e2e_database):
-    with e2e_database.connect() as conn:
-        sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(first_day=DAY)))
-    return e2e_database
 
 
 def _log_rows(database, run_id: str) -> list[tuple]:
