@@ -19,7 +19,7 @@ PRIVATE_DB := [ "$$AIRFLOW_CONN_THEMEPARK_DB" = "$$THEMEPARK_PRIVATE_DB_URL" ]
 # The mariadb client on the private server (add a database name).
 PRIVATE_CLIENT := mariadb --no-defaults -uroot -h127.0.0.1 -P"$$THEMEPARK_LOCALDB_PORT"
 
-.PHONY: help setup demo dags-test soak bench bench-airflow bench-compare test test-unit test-integration test-e2e lint db-start db-stop db-shell lock clean
+.PHONY: help setup demo dags-test soak bench bench-airflow bench-coverage bench-compare test test-unit test-integration test-e2e lint db-start db-stop db-shell lock clean
 
 help:
 	@echo "make demo      set everything up and run the DAG on a sample day (VERBOSE=1: Airflow's log too)"
@@ -31,6 +31,7 @@ help:
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
 	@echo "make bench-airflow   the DAG under Airflow's real scheduler: single hours, a 168-hour backfill, CPU by process"
+	@echo "make bench-coverage  the coverage view's grid of 90 days on make bench's tracker_30d (docs/COVERAGE.md)"
 	@echo "make bench-compare BEFORE=<rev>   that revision's aggregation against this checkout's"
 	@echo "make soak      200 consecutive hours in one process (connections, memory)"
 	@echo "make lint      ruff"
@@ -82,6 +83,14 @@ bench: setup
 # bench/airflow_results.json. Not part of `make test`.
 bench-airflow: setup
 	$(ENV_NO_AIRFLOW_DB) $(BIN)/python bench/airflow_bench.py $(BENCH_ARGS)
+
+# The coverage view's grid (docs/COVERAGE.md "Cost"): 90 and 366 days on bench.py's tracker_30d as
+# a tracker after an outage (written in a transaction it rolls back); results in
+# bench/coverage_results.json. Loads tracker_30d first when make bench has not.
+bench-coverage: setup
+	@$(ENV_NO_AIRFLOW_DB) if [ -z "$$THEMEPARK_BENCH_SERVER" ]; then \
+	  THEMEPARK_LOCALDB_BUFFER_POOL=$(BENCH_BUFFER_POOL) scripts/localdb.sh start >/dev/null; fi
+	$(ENV_NO_AIRFLOW_DB) $(BIN)/python bench/coverage_bench.py $(BENCH_ARGS)
 
 # Another revision's aggregation against this checkout's, alternately on make bench's data
 # (loaded by make bench first), e.g. make bench-compare BEFORE=main COMPARE_ARGS="--blocks 6".

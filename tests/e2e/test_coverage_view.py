@@ -10,10 +10,10 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-import coverage_scenario
 import httpx
 import pytest
 
+from support import coverage_scenario
 from themepark_devtools import browser
 from themepark_hourly import db
 

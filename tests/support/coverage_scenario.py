@@ -1,6 +1,6 @@
 """A tracker database with one hour of each coverage state, written by the package's own writers.
 
-Used by the coverage view's tests (tests/test_coverage.py, tests/e2e/test_coverage_view.py).
+Used by the coverage view's tests (tests/integration/test_coverage.py, tests/e2e/test_coverage_view.py).
 """
 
 from __future__ import annotations
