@@ -20,7 +20,7 @@ from themepark_hourly import db
 DAG_ID = "themepark_hourly_aggregation"
 PAGE = f"/themepark-coverage/dags/{DAG_ID}/coverage"
 ROUTES = [PAGE, f"{PAGE}/grid.json", f"{PAGE}/cell?hour=2025-07-04T14:00:00Z", f"{PAGE}/coverage.js"]
-SEEDED = {  # UTC hour of 2025-07-04 -> state (tests/coverage_scenario.py; 19:00 gets a queued run below)
+SEEDED = {  # UTC hour of 2025-07-04 -> state (tests/support/coverage_scenario.py; 19:00 gets a queued run below)
     14: "ok",
     15: "late",
     16: "failed",
@@ -167,6 +167,9 @@ def test_the_view_shows_each_state_and_backfills_a_gap_in_a_real_browser(stack):
             expect(_cell(frame, 18)).to_have_attribute("data-state", "ok", timeout=240_000)
             expect(_cell(frame, 19)).to_have_attribute("data-state", "ok", timeout=240_000)
             expect(_cell(frame, 13)).to_have_attribute("data-state", "gap")
+            # The details shown are refreshed with the grid: the hour now has its run and rows.
+            expect(details).not_to_contain_text("No Airflow run of this hour.", timeout=30_000)
+            expect(details.locator("tr[data-log-id]")).to_have_count(1)
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "coverage-view.png"))
             page.locator("iframe").first.screenshot(path=str(ARTIFACTS / "coverage-view-frame.png"))

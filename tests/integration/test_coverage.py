@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime
 
-import coverage_scenario
 import pytest
-from coverage_scenario import DAY, aggregate, hour_of, log_run
 
+from support import coverage_scenario
+from support.coverage_scenario import DAY, aggregate, hour_of, log_run
 from themepark_devtools import statement_log
 from themepark_hourly import coverage, db
 

@@ -14,6 +14,7 @@
   const REFRESH_MS = 5000;
   let refreshTimer = null;
   let activeBackfill = null;
+  let shownHour = null; // the hour whose details are shown: refreshed with the grid
 
   function say(text, isError = false) {
     statusEl.textContent = text;
@@ -79,6 +80,7 @@
   }
 
   async function showDetails(hour) {
+    shownHour = hour;
     const details = document.getElementById("details");
     details.setAttribute("aria-busy", "true");
     details.replaceChildren(el("p", {}, `Loading ${fmt(hour)}…`));
@@ -199,6 +201,7 @@
         if (now && next) now.replaceWith(next);
       }
       bindGrid();
+      if (shownHour) showDetails(shownHour);
       const waitingFor = activeBackfill;
       const done = await backfillDone();
       const running = cells().some((c) => c.dataset.state === "running");
