@@ -19,7 +19,7 @@ PRIVATE_DB := [ "$$AIRFLOW_CONN_THEMEPARK_DB" = "$$THEMEPARK_PRIVATE_DB_URL" ]
 # The mariadb client on the private server (add a database name).
 PRIVATE_CLIENT := mariadb --no-defaults -uroot -h127.0.0.1 -P"$$THEMEPARK_LOCALDB_PORT"
 
-.PHONY: help setup demo dags-test soak bench bench-airflow bench-coverage bench-compare test test-unit test-integration test-e2e lint db-start db-stop db-shell lock clean
+.PHONY: help setup demo ui dags-test soak bench bench-airflow bench-coverage bench-compare test test-unit test-integration test-e2e lint db-start db-stop db-shell lock clean
 
 help:
 	@echo "make demo      set everything up and run the DAG on a sample day (VERBOSE=1: Airflow's log too)"
@@ -27,6 +27,7 @@ help:
 	@echo "make test-unit         the tests that need no database server (tests/unit, seconds)"
 	@echo "make test-integration  the tests on MariaDB (tests/integration)"
 	@echo "make test-e2e          the tests that run Airflow's own processes (tests/e2e, minutes)"
+	@echo "make ui        Airflow's UI on the demo data (http://127.0.0.1:UI_PORT, default 8080): the DAG, its Hourly coverage tab"
 	@echo "make dags-test HOUR=2025-07-04T20:00:00+00:00   one hour through the airflow CLI (VERBOSE=1: its log)"
 	@echo "make setup     create .venv with the locked dependencies"
 	@echo "make bench     the performance benchmark (docs/PERFORMANCE.md)"
@@ -52,6 +53,19 @@ demo: setup db-start
 	@$(ENV) if $(PRIVATE_DB); then \
 	  $(PRIVATE_CLIENT) -e "CREATE DATABASE IF NOT EXISTS $${THEMEPARK_PRIVATE_DB_URL##*/}"; fi
 	@$(ENV) $(BIN)/python scripts/demo.py
+
+# Airflow's own processes on this checkout (airflow standalone: api-server, scheduler, dag-processor,
+# triggerer; LocalExecutor on the SQLite metadata database in .airflow/), against the same tracker
+# database as make demo: to look at the DAG and its Hourly coverage tab (docs/COVERAGE.md). Ctrl-C
+# stops it. The admin password is printed at start-up (and kept in .airflow/).
+UI_PORT ?= 8080
+ui: setup db-start
+	@$(ENV) echo "Airflow's UI: http://127.0.0.1:$(UI_PORT) (user admin; password in $$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"; \
+	  AIRFLOW__CORE__EXECUTOR=LocalExecutor AIRFLOW__API__PORT=$(UI_PORT) \
+	  AIRFLOW__API__BASE_URL=http://127.0.0.1:$(UI_PORT) \
+	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(UI_PORT)/execution/ \
+	  AIRFLOW__CORE__LAZY_LOAD_PLUGINS=False \
+	  airflow standalone
 
 # One hour through the Airflow CLI, e.g. make dags-test HOUR=2025-07-04T20:00:00+00:00 (20:00-21:00 UTC)
 dags-test: setup db-start
