@@ -57,11 +57,13 @@ demo: setup db-start
 # Airflow's own processes on this checkout (airflow standalone: api-server, scheduler, dag-processor,
 # triggerer; LocalExecutor on the SQLite metadata database in .airflow/), against the same tracker
 # database as make demo: to look at the DAG and its Hourly coverage tab (docs/COVERAGE.md). Ctrl-C
-# stops it. The admin password is printed at start-up (and kept in .airflow/).
+# stops it. The admin password is printed at start-up (and kept in .airflow/). Only this machine
+# reaches it (127.0.0.1), and four task processes at most are enough for a look.
 UI_PORT ?= 8080
 ui: setup db-start
 	@$(ENV) echo "Airflow's UI: http://127.0.0.1:$(UI_PORT) (user admin; password in $$AIRFLOW_HOME/simple_auth_manager_passwords.json.generated)"; \
-	  AIRFLOW__CORE__EXECUTOR=LocalExecutor AIRFLOW__API__PORT=$(UI_PORT) \
+	  AIRFLOW__CORE__EXECUTOR=LocalExecutor AIRFLOW__CORE__PARALLELISM=4 \
+	  AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__API__PORT=$(UI_PORT) \
 	  AIRFLOW__API__BASE_URL=http://127.0.0.1:$(UI_PORT) \
 	  AIRFLOW__CORE__EXECUTION_API_SERVER_URL=http://127.0.0.1:$(UI_PORT)/execution/ \
 	  AIRFLOW__CORE__LAZY_LOAD_PLUGINS=False \

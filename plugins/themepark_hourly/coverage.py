@@ -36,10 +36,15 @@ class State:
 STATES: tuple[State, ...] = (
     State("ok", "Stats written", "stats written and the hour's checks passed", "✓"),
     State("late", "Redone for late snapshots", "stats rewritten after late snapshots arrived; checks passed", "↻"),
-    State("failed", "Failed", "the latest run of the hour failed; earlier stats, if any, are kept", "✗"),
+    State("failed", "Failed", "the hour's latest run or late-data redo failed; earlier stats, if any, are kept", "✗"),
     State("checks_failed", "Checks failed", "stats written, but the hour's checks failed", "!"),
     State("gap", "Snapshots, no stats", "snapshots were collected but no stats were written: backfill it", "?"),
-    State("empty", "No snapshots", "no snapshot at all: the collector was off or silent", "·"),
+    State(
+        "empty",
+        "No snapshots",
+        "no snapshot at all: the collector was off or silent (or, for one park, did not poll it while closed)",
+        "·",
+    ),
     State("running", "Under way", "an Airflow run of the hour is queued or running", "…"),
     State("future", "Not settled yet", "the hour has not ended and settled yet", ""),
 )
@@ -131,9 +136,15 @@ class Cell:
     state: str
     summary: str
     run_id: str | None = None  # the Airflow run to link to
+    # The reprocess behaviour a backfill needs to redo the hour: "failed" also runs hours without a
+    # run; "completed" where the hour's own run succeeded (a late-data redo failed after it).
+    reprocess: str = "failed"
 
     def as_dict(self) -> dict[str, Any]:
-        return {"hour": iso(self.hour), "state": self.state, "summary": self.summary, "run_id": self.run_id}
+        return {
+            "hour": iso(self.hour), "state": self.state, "summary": self.summary, "run_id": self.run_id,
+            "reprocess": self.reprocess,
+        }  # fmt: skip
 
 
 @dataclass
@@ -174,22 +185,32 @@ def iso(value: datetime | None) -> str | None:
 
 # ---------------------------------------------------------------------------- parameters
 
-_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
+# The days a range may hold: the tracker's TIMESTAMP columns start in 1970, and a bound keeps the
+# date arithmetic of the range far from date's limits.
+FIRST_DAY, LAST_DAY = date(1970, 1, 2), date(2099, 12, 31)
 
 
 def _parse_date(name: str, value: str) -> date:
     if not _DATE.fullmatch(value):
         raise BadParameter(name, f"{value!r} is not a date (YYYY-MM-DD)")
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
         raise BadParameter(name, f"{value!r} is not a date (YYYY-MM-DD)") from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise BadParameter(name, f"{value} is outside {FIRST_DAY}..{LAST_DAY}")
+    return day
 
 
 def parse_request(start: str | None, end: str | None, park: str | None, tz: str | None, today: date) -> Request:
     """Check the view's query parameters; empty means the default (the last 14 days, all parks, UTC)."""
     end_day = _parse_date("end", end) if end else today
     start_day = _parse_date("start", start) if start else end_day - timedelta(days=DEFAULT_DAYS - 1)
+    if start_day < FIRST_DAY:
+        raise BadParameter("start", f"{start_day} is before {FIRST_DAY}")
     if start_day > end_day:
         raise BadParameter("start", f"{start_day} is after end {end_day}")
     days = (end_day - start_day).days + 1
@@ -197,7 +218,7 @@ def parse_request(start: str | None, end: str | None, park: str | None, tz: str 
         raise BadParameter("end", f"the range {start_day}..{end_day} has {days} days; at most {MAX_DAYS}")
     park_id = None
     if park:
-        if not park.isdigit() or not 0 < int(park) < 2**31:
+        if not re.fullmatch(r"[0-9]{1,10}", park) or not 0 < int(park) < 2**31:
             raise BadParameter("park", f"{park!r} is not a park id")
         park_id = int(park)
     tz = tz or "utc"
@@ -220,6 +241,8 @@ def parse_hour(value: str | None) -> datetime:
         raise BadParameter("hour", f"{value!r} is not in UTC (end it with Z)")
     if parsed.minute or parsed.second or parsed.microsecond:
         raise BadParameter("hour", f"{value!r} is not on the hour")
+    if not FIRST_DAY <= parsed.date() <= LAST_DAY:
+        raise BadParameter("hour", f"{value!r} is outside {FIRST_DAY}..{LAST_DAY}")
     return parsed.replace(tzinfo=None)
 
 
@@ -241,6 +264,12 @@ def park(conn: Any, park_id: int) -> Park:
     return Park(int(row[0]), row[1], row[2])
 
 
+def newest_snapshot_day(conn: Any) -> date | None:
+    """The UTC day of the newest ride snapshot (one dive into idx_rss_recorded_at), None if there is none."""
+    row = db.query_one(conn, _sql()["newest_snapshot"])
+    return None if row is None or row[0] is None else row[0].date()
+
+
 def _naive_utc(value: datetime) -> datetime:
     """A plain naive UTC datetime, as the database returns them (pendulum's lose in arithmetic)."""
     if value.tzinfo is not None:
@@ -256,11 +285,10 @@ def hour_bounds(request: Request, zone: str) -> tuple[datetime, datetime]:
     first = pendulum.datetime(request.start.year, request.start.month, request.start.day, tz=tz)
     after = request.end + timedelta(days=1)
     end = pendulum.datetime(after.year, after.month, after.day, tz=tz)
-    # A zone whose midnight is off the UTC hour (e.g. +05:30) shows the hours that overlap its days.
+    # A UTC hour belongs to the local day and hour its middle falls in: in a zone off the UTC hour
+    # (+05:30, +05:45, -03:30) each local day still has 24 of them (23 or 25 on a DST change).
     first_utc = _naive_utc(first).replace(minute=0, second=0, microsecond=0)
-    end_utc = _naive_utc(end)
-    if end_utc.minute or end_utc.second:
-        end_utc = end_utc.replace(minute=0, second=0, microsecond=0) + HOUR
+    end_utc = _naive_utc(end).replace(minute=0, second=0, microsecond=0)
     return first_utc, end_utc
 
 
@@ -337,23 +365,29 @@ def classify(
     settle: timedelta,
 ) -> Cell:
     """The state of one hour from what the database and Airflow say of it (docs/COVERAGE.md)."""
+    # Only finished rows say anything: the log writes 'success' or 'failed' (a 'running' row left by
+    # another writer would pin the hour as under way for ever).
+    log_rows = [r for r in log_rows if r.status in ("success", "failed")]
     latest = _latest(log_rows)
     run_link = latest.airflow_run_id if latest else (runs[0].run_id if runs else None)
     active = [r for r in runs if r.state in ("queued", "running")]
     if active:
         return Cell(hour, "running", f"Airflow run {active[0].run_id} is {active[0].state}", active[0].run_id)
-    if latest is not None and latest.status == "running":
-        return Cell(hour, "running", f"run {latest.run_id} started {_when(latest.started_at)}", run_link)
     if latest is not None and latest.status == "failed":
         tries = f"{latest.failed_attempts} failed of {latest.attempts} attempt{'s' if latest.attempts != 1 else ''}"
         error = (latest.error or "").strip().splitlines()[0:1]
         detail = f": {error[0][:200]}" if error else ""
-        if latest.last_failed_task == "check":
+        state = "checks_failed" if latest.last_failed_task == "check" else "failed"
+        what = "checks" if state == "checks_failed" else (latest.last_failed_task or "?")
+        if latest.reason == "late_data":
+            # The hour's own run succeeded: Airflow reprocesses it only with "completed".
             return Cell(
-                hour, "checks_failed", f"checks failed {_when(latest.completed_at)} ({tries}){detail}", run_link
-            )
-        task = latest.last_failed_task or "?"
-        return Cell(hour, "failed", f"{task} failed {_when(latest.completed_at)} ({tries}){detail}", run_link)
+                hour, state,
+                f"redo for {latest.late_snapshots} late snapshots: {what} failed {_when(latest.completed_at)} "
+                f"({tries}){detail}; the hour's own run succeeded, so a backfill must reprocess completed runs",
+                run_link, reprocess="completed",
+            )  # fmt: skip
+        return Cell(hour, state, f"{what} failed {_when(latest.completed_at)} ({tries}){detail}", run_link)
     if latest is None and not data.has_park_stats and hour + HOUR + settle > now:
         return Cell(hour, "future", f"settles at {_when(hour + HOUR + settle)}", run_link)
     if data.has_park_stats:
@@ -414,7 +448,7 @@ def build_grid(
     hour = first_hour
     while hour < end_hour:
         cell = classify(hour, hours.get(hour, empty), log.get(hour, ()), runs_by_hour.get(hour, ()), now, settle)
-        local = pendulum.instance(hour.replace(tzinfo=UTC)).in_timezone(tz)
+        local = pendulum.instance((hour + HOUR / 2).replace(tzinfo=UTC)).in_timezone(tz)
         if local.date() in days:
             days[local.date()][local.hour].append(cell)
             counts[cell.state] += 1

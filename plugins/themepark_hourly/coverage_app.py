@@ -21,7 +21,7 @@ from airflow.api_fastapi.core_api.security import requires_access_dag
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 
-from themepark_hourly import config, coverage, db
+from themepark_hourly import config, coverage, db, db_errors
 
 log = logging.getLogger(__name__)
 
@@ -46,36 +46,65 @@ def _bad(exc: coverage.BadParameter) -> HTTPException:
 
 def _tracker(work: Callable[[Any], Any]) -> Any:
     """Run ``work`` on a tracker connection; a database that cannot be reached is a 503, said so."""
+    from airflow.exceptions import AirflowNotFoundException
+
     try:
         with db.connection() as conn:
             return work(conn)
     except coverage.BadParameter:
         raise
+    except (AirflowNotFoundException, OSError) as exc:
+        log.exception("coverage view: no tracker connection")
+        raise HTTPException(503, f"tracker database (connection {config.conn_id()!r}): {type(exc).__name__}") from exc
     except Exception as exc:
+        if db_errors.error_code(exc) is None:
+            raise
+        # The server's message names hosts and users: it goes to the api-server's log only.
         log.exception("coverage view: reading the tracker database failed")
         raise HTTPException(
-            503, f"tracker database (connection {config.conn_id()!r}) could not be read: {type(exc).__name__}: {exc}"
+            503,
+            f"tracker database (connection {config.conn_id()!r}) could not be read: error {db_errors.error_code(exc)}",
         ) from exc
 
 
 def _airflow_runs(session: Any, first_hour: datetime, end_hour: datetime) -> dict[datetime, list[coverage.AirflowRun]]:
-    """The DAG's runs whose data interval starts in the range, newest first per hour: one query."""
-    from airflow.models.dagrun import DagRun
-    from sqlalchemy import select
+    """The DAG's runs of the range's hours, newest first per hour: one query.
 
+    A run's hour is its logical date on the hour, whoever made it (docs/OPERATIONS.md, "Which hour a
+    run aggregates"): looked up by Airflow's own unique key (dag_id, logical_date). A run without a
+    logical date aggregated the hour its data interval starts with.
+    """
+    from airflow.models.dagrun import DagRun
+    from sqlalchemy import and_, or_, select
+
+    first, end = first_hour.replace(tzinfo=UTC), end_hour.replace(tzinfo=UTC)
     query = (
-        select(DagRun.run_id, DagRun.state, DagRun.run_type, DagRun.data_interval_start)
+        select(DagRun.run_id, DagRun.state, DagRun.run_type, DagRun.logical_date, DagRun.data_interval_start)
         .where(
             DagRun.dag_id == config.DAG_ID,
-            DagRun.data_interval_start >= first_hour.replace(tzinfo=UTC),
-            DagRun.data_interval_start < end_hour.replace(tzinfo=UTC),
+            or_(
+                and_(DagRun.logical_date >= first, DagRun.logical_date < end),
+                and_(
+                    DagRun.logical_date.is_(None),
+                    DagRun.data_interval_start >= first,
+                    DagRun.data_interval_start < end,
+                ),
+            ),
         )
-        .order_by(DagRun.data_interval_start, DagRun.id.desc())
+        .order_by(DagRun.id.desc())
     )
     runs: dict[datetime, list[coverage.AirflowRun]] = {}
-    for run_id, state, run_type, start in session.execute(query):
-        hour = start.astimezone(UTC).replace(tzinfo=None)
-        runs.setdefault(hour, []).append(coverage.AirflowRun(run_id, str(state), str(run_type)))
+    for run_id, state, run_type, logical_date, interval_start in session.execute(query):
+        when = logical_date if logical_date is not None else interval_start
+        if when is None:
+            continue
+        when = when.astimezone(UTC).replace(tzinfo=None)
+        if when.minute or when.second or when.microsecond:
+            # Off the hour: such a run aggregated the last settled hour, its interval's.
+            if interval_start is None:
+                continue
+            when = interval_start.astimezone(UTC).replace(tzinfo=None)
+        runs.setdefault(when, []).append(coverage.AirflowRun(run_id, str(state), str(run_type)))
     return runs
 
 
@@ -116,25 +145,49 @@ def coverage_page(
         "needs_backfill": coverage.NEEDS_BACKFILL,
         "max_days": coverage.MAX_DAYS,
         "form": {"start": start or "", "end": end or "", "park": park or "", "tz": tz or "utc"},
+        "note": None,
     }
     if dag_id != config.DAG_ID:
         return _page(404, error=f"The hourly coverage view is for DAG {config.DAG_ID}.", grid=None, parks=[], **common)
     try:
-        req = coverage.parse_request(start, end, park, tz, datetime.now(UTC).date())
+        coverage.parse_request(start, end, park, tz, datetime.now(UTC).date())
     except coverage.BadParameter as exc:
         return _page(400, error=str(exc), grid=None, parks=[], **common)
 
-    def read(conn: Any) -> tuple[list[coverage.Park], coverage.Grid]:
-        return coverage.parks(conn), coverage.build_grid(conn, req, functools.partial(_airflow_runs, session))
+    def read(conn: Any) -> tuple[list[coverage.Park], coverage.Grid, str | None]:
+        return (coverage.parks(conn), *_grid_of(conn, session, start, end, park, tz))
 
     try:
-        parks, grid = _tracker(read)
+        parks, grid, note = _tracker(read)
     except coverage.BadParameter as exc:
         return _page(400, error=str(exc), grid=None, parks=[], **common)
     except HTTPException as exc:
         return _page(exc.status_code, error=exc.detail, grid=None, parks=[], **common)
-    common["form"].update(start=req.start.isoformat(), end=req.end.isoformat())
+    common["form"].update(start=grid.request.start.isoformat(), end=grid.request.end.isoformat())
+    common["note"] = note
     return _page(200, error=None, grid=grid, parks=parks, run_url=_run_url(base), **common)
+
+
+def _grid_of(
+    conn: Any, session: Any, start: str | None, end: str | None, park: str | None, tz: str | None
+) -> tuple[coverage.Grid, str | None]:
+    """The grid asked for, and a note when the default range was moved to where the data is."""
+    today = datetime.now(UTC).date()
+    request = coverage.parse_request(start, end, park, tz, today)
+    if request.park_time and not end:
+        # "Today" is the park's: ahead of UTC its day has begun, behind it has not ended.
+        import pendulum
+
+        today = pendulum.now(coverage.park(conn, request.park_id).timezone).date()
+        request = coverage.parse_request(start, end, park, tz, today)
+    note = None
+    if not start and not end:
+        # A tracker that stopped collecting (a demo, an old copy) would show only empty days.
+        newest = coverage.newest_snapshot_day(conn)
+        if newest is not None and newest < today:
+            request = coverage.parse_request(None, None, park, tz, newest)
+            note = f"No snapshot since {newest}: showing the {coverage.DEFAULT_DAYS} days up to it."
+    return coverage.build_grid(conn, request, functools.partial(_airflow_runs, session)), note
 
 
 def _run_url(base: str) -> Callable[[str | None], str | None]:
@@ -155,12 +208,10 @@ def coverage_grid(
 ) -> JSONResponse:
     _own_dag(dag_id)
     try:
-        req = coverage.parse_request(start, end, park, tz, datetime.now(UTC).date())
-
-        grid = _tracker(lambda conn: coverage.build_grid(conn, req, functools.partial(_airflow_runs, session)))
+        grid, note = _tracker(lambda conn: _grid_of(conn, session, start, end, park, tz))
     except coverage.BadParameter as exc:
         raise _bad(exc) from None
-    return JSONResponse(grid.as_dict(), headers={"Cache-Control": "no-store"})
+    return JSONResponse({**grid.as_dict(), "note": note}, headers={"Cache-Control": "no-store"})
 
 
 @app.get(PAGE_PATH + "/cell", dependencies=can_read_dag)

@@ -53,3 +53,9 @@ FROM (SELECT CAST(%(first_hour)s AS DATETIME) + INTERVAL h.n HOUR AS hour_start,
       JOIN (SELECT 0 AS kind, 1 AS every UNION ALL SELECT 1, 50 UNION ALL SELECT 2, 70 UNION ALL SELECT 3, 90) k
         ON MOD(h.n, k.every) = 0
       WHERE h.n < %(hours)s) t;
+
+-- name: data_span
+SELECT MIN(recorded_at), MAX(recorded_at) FROM ride_status_snapshots;
+
+-- name: first_park
+SELECT MIN(park_id) FROM parks;

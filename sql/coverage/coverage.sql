@@ -9,6 +9,10 @@ SELECT park_id, name, timezone FROM parks ORDER BY name, park_id;
 -- name: park
 SELECT park_id, name, timezone FROM parks WHERE park_id = %(park_id)s;
 
+-- name: newest_snapshot
+-- Where the default range ends when the tracker stopped collecting: one dive.
+SELECT MAX(recorded_at) FROM ride_status_snapshots;
+
 -- name: park_stats_hours_all
 -- The hours of the range that have park rows: a loose scan of the primary key
 -- (hour_start_utc, park_id), one dive per hour.

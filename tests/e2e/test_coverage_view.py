@@ -88,6 +88,15 @@ def test_a_bad_parameter_is_a_400_naming_it(stack, query, message):
     assert cell.status_code == 400 and cell.json()["detail"].startswith("hour: ")
 
 
+def test_the_default_range_ends_at_the_newest_snapshot_when_collecting_stopped(stack):
+    grid = _get(stack, f"{PAGE}/grid.json", "viewer").json()
+    # The sample day's last poll is on 2025-07-05 (UTC): the last 14 days up to it, said so.
+    assert (grid["start"], grid["end"]) == ("2025-06-22", "2025-07-05")
+    assert grid["note"] == "No snapshot since 2025-07-05: showing the 14 days up to it."
+    asked = _get(stack, f"{PAGE}/grid.json?start=2026-01-01", "viewer").json()
+    assert asked["start"] == "2026-01-01" and asked["note"] is None
+
+
 def test_another_dag_gets_a_pointer_not_a_grid(stack):
     answer = _get(stack, "/themepark-coverage/dags/some_other_dag/coverage/grid.json", "admin")
     assert answer.status_code == 404 and DAG_ID in answer.json()["detail"]

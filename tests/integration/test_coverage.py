@@ -98,21 +98,55 @@ def test_a_park_in_its_local_time(scenario):
     assert grid.first_hour == hour_of("2025-07-03 22:00") and grid.end_hour == hour_of("2025-07-04 22:00")
 
 
-def test_a_park_whose_hour_has_no_stats_of_its_own_is_a_gap_for_that_park(scenario):
-    # 14:00 has stats for the parks open then; Tokyo's park was closed with no snapshots at 14:00 UTC.
+def test_a_park_is_judged_by_its_own_snapshots_and_stats(scenario):
+    # The sample polls Tokyo's rides 00:00-12:59 UTC (its opening hours and one either side); 14:00
+    # has stats for the six parks open then, not for Tokyo.
     tokyo = 900007
     states = _states(_grid(coverage.Request(DAY, DAY, tokyo, park_time=False)))
+    assert states[hour_of("2025-07-04 14:00")] == "empty"  # all parks: "ok"
+    assert states[hour_of("2025-07-04 12:00")] == "gap"
+    paris = _states(_grid(coverage.Request(DAY, DAY, 900003, park_time=False)))
+    assert paris[hour_of("2025-07-04 14:00")] == "ok"
+
+
+def test_a_late_data_redo_that_failed_needs_completed_runs_reprocessed(scenario):
     with db.connection() as conn:
-        rows = db.query_one(conn, "SELECT COUNT(*) FROM park_hourly_stats WHERE park_id = %s AND hour_start_utc = %s",
-                            (tokyo, "2025-07-04 14:00:00"))  # fmt: skip
-        snaps = db.query_one(
-            conn,
-            "SELECT COUNT(*) FROM ride_status_snapshots s JOIN rides r USING (ride_id) "
-            "WHERE r.park_id = %s AND s.recorded_at >= '2025-07-04 14:00' AND s.recorded_at < '2025-07-04 15:00'",
-            (tokyo,),
-        )
-    want = "ok" if rows[0] else ("gap" if snaps[0] else "empty")
-    assert states[hour_of("2025-07-04 14:00")] == want
+        log_run(conn, "2025-07-04 14:00:00", "failed", failed_task="late_data", reason="late_data", late=3,
+                run_id="scheduled__2025-07-05T01:00:00+00:00 late 2025-07-04T14:00", completed="2025-07-05 02:06:00")  # fmt: skip
+        log_run(conn, "2025-07-04 18:00:00", "failed", failed_task="check", reason="late_data", late=2,
+                run_id="scheduled__2025-07-05T01:00:00+00:00 late 2025-07-04T18:00", completed="2025-07-05 02:07:00")  # fmt: skip
+    cells = {c.hour: c for _, cols in _grid(coverage.Request(DAY, DAY, None, False), now=datetime(2025, 7, 6)).rows
+             for col in cols for c in col}  # fmt: skip
+    failed, checks = cells[hour_of("2025-07-04 14:00")], cells[hour_of("2025-07-04 18:00")]
+    assert (failed.state, failed.reprocess) == ("failed", "completed")
+    assert failed.summary.startswith("redo for 3 late snapshots: late_data failed 2025-07-05 02:06 UTC")
+    assert (checks.state, checks.reprocess) == ("checks_failed", "completed")
+    assert failed.run_id == "scheduled__2025-07-04T20:00:00+00:00"  # the run that redid it (triggered_by_run_id)
+    # An hour whose own run failed is redone by a backfill reprocessing failed runs.
+    assert (cells[hour_of("2025-07-04 16:00")].state, cells[hour_of("2025-07-04 16:00")].reprocess) == ("failed", "failed")
+
+
+def test_a_row_still_running_says_nothing(scenario):
+    # Only the log's own writer's statuses count: a 'running' row (the column's default) is not an
+    # hour under way.
+    scenario.execute(
+        "INSERT INTO aggregation_log (aggregation_date, aggregation_type, aggregated_from_ts, status, dag_id, run_id) "
+        "VALUES ('2025-07-04', 'hourly', '2025-07-04 14:00:00', 'running', 'themepark_hourly_aggregation', 'x')"
+    )
+    assert _states(_grid(coverage.Request(DAY, DAY, None, False)))[hour_of("2025-07-04 14:00")] == "ok"
+
+
+def test_a_zone_off_the_utc_hour_has_24_hours_a_day(migrated):
+    with db.connection() as conn:
+        with db.transaction(conn) as cur:
+            cur.execute("INSERT INTO parks (park_id, name, timezone) VALUES (1, 'Mumbai', 'Asia/Kolkata')")
+        grid = _grid(coverage.Request(DAY, date(2025, 7, 5), 1, True), runs=None, now=datetime(2026, 1, 1))
+    # Local 00:00 is 18:30 UTC the day before: the UTC hour 18:00-19:00 (middle 00:00 local) opens the day.
+    assert grid.first_hour == hour_of("2025-07-03 18:00") and grid.end_hour == hour_of("2025-07-05 18:00")
+    for _, columns in grid.rows:
+        assert [len(c) for c in columns] == [1] * 24
+    assert grid.rows[0][1][0][0].hour == hour_of("2025-07-03 18:00")
+    assert sum(grid.counts.values()) == 48
 
 
 def test_days_where_clocks_change_show_the_missing_and_the_repeated_hour(migrated):
@@ -149,8 +183,8 @@ def test_grid_as_json_names_every_hour_in_utc(scenario):
     data = _grid(coverage.Request(DAY, DAY, None, False)).as_dict()
     assert data["first_hour"] == "2025-07-04T00:00:00Z" and data["end_hour"] == "2025-07-05T00:00:00Z"
     assert data["days"][0]["hours"][14] == [
-        {"hour": "2025-07-04T14:00:00Z", "state": "ok", "summary": data["days"][0]["hours"][14][0]["summary"],
-         "run_id": "scheduled__2025-07-04T14:00:00+00:00"}
+        {"hour": "2025-07-04T14:00:00Z", "state": "ok", "summary": "stats written by scheduled__2025-07-04T14:00:00+00:00",
+         "run_id": "scheduled__2025-07-04T14:00:00+00:00", "reprocess": "failed"}
     ]  # fmt: skip
     assert datetime.fromisoformat(data["days"][0]["hours"][0][0]["hour"]).tzinfo == UTC
 
@@ -191,3 +225,10 @@ def test_the_grid_reads_the_hours_it_shows_not_the_history(server, scenario):
     )
     # No statement reads more than a few rows per hour shown (48 hours: the UTC day, Paris's day).
     assert max(s.rows_examined for s in with_history.statements) <= 48 * 60
+
+
+def test_the_newest_snapshot_day(migrated, scenario):
+    with db.connection() as conn:
+        assert coverage.newest_snapshot_day(conn) == date(2025, 7, 5)
+        db.query_all(conn, "DELETE FROM ride_status_snapshots")
+        assert coverage.newest_snapshot_day(conn) is None

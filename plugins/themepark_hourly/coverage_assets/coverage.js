@@ -12,6 +12,8 @@
   const statusEl = document.getElementById("status");
   const selected = new Set();
   const REFRESH_MS = 5000;
+  const MAX_REFRESHES = 120; // ten minutes: a paused DAG's queued run would keep it going for ever
+  let refreshes = 0;
   let refreshTimer = null;
   let activeBackfill = null;
   let shownHour = null; // the hour whose details are shown: refreshed with the grid
@@ -128,33 +130,46 @@
     showSelection();
   }
 
+  // What a backfill of the selection must reprocess: "completed" as soon as one selected hour's own
+  // run succeeded (a late-data redo failed after it), else "failed" (failed runs and hours without one).
+  function reprocessOf(hours) {
+    const byHour = new Map(cells().map((c) => [c.dataset.hour, c.dataset.reprocess]));
+    return hours.some((h) => byHour.get(h) === "completed") ? "completed" : "failed";
+  }
+
   function backfillBody() {
     const { from, to } = range();
     return JSON.stringify({
-      dag_id: dagId, from_date: from, to_date: to, reprocess_behavior: "failed", max_active_runs: 10, run_backwards: false,
+      dag_id: dagId, from_date: from, to_date: to, reprocess_behavior: reprocessOf(Array.from(selected)),
+      max_active_runs: 10, run_backwards: false,
     });
   }
 
   async function proposeBackfill() {
     const panel = document.getElementById("backfill-panel");
     const { from, to } = range();
+    // The backfill created is the one dry-run and confirmed, whatever is clicked meanwhile.
+    const body = backfillBody();
+    const reprocess = JSON.parse(body).reprocess_behavior;
     panel.hidden = false;
     panel.setAttribute("aria-busy", "true");
     panel.replaceChildren(el("p", {}, "Asking Airflow which runs a backfill would create…"));
     try {
       const [dry, dag] = await Promise.all([
-        call(`${base}/api/v2/backfills/dry_run`, { method: "POST", headers: { "Content-Type": "application/json" }, body: backfillBody() }),
+        call(`${base}/api/v2/backfills/dry_run`, { method: "POST", headers: { "Content-Type": "application/json" }, body }),
         call(`${base}/api/v2/dags/${encodeURIComponent(dagId)}`),
       ]);
       const n = dry.total_entries;
       const confirm = el("button", { type: "button", class: "primary", id: "confirm-backfill" }, `Create backfill of ${n} run${n === 1 ? "" : "s"}`);
       const cancel = el("button", { type: "button" }, "Cancel");
       cancel.addEventListener("click", () => { panel.hidden = true; });
-      confirm.addEventListener("click", () => createBackfill(confirm));
+      confirm.addEventListener("click", () => createBackfill(confirm, body));
       confirm.disabled = n === 0;
-      const parts = [
-        el("p", {}, `From ${fmt(from)} to ${fmt(to)}, Airflow would run ${n} hour${n === 1 ? "" : "s"}: those with no run or a failed one (hours in between whose run succeeded are kept).`),
-      ];
+      const which = reprocess === "completed"
+        ? "every hour in between, its run succeeded or not (a selected hour's run succeeded before its late-data redo failed)"
+        : "those with no run or a failed one (hours in between whose run succeeded are kept)";
+      const parts = [el("p", {}, `From ${fmt(from)} to ${fmt(to)}, Airflow would run ${n} hour${n === 1 ? "" : "s"}: ${which}.`)];
+      if (n === 0) parts.push(el("p", { class: "error" }, "Nothing to run: Airflow has a successful run of each of these hours. Clear a run in Airflow to redo it."));
       if (dag.is_paused) parts.push(el("p", { class: "error" }, `The DAG is paused: the backfill's runs will wait until it is unpaused.`));
       parts.push(el("div", { class: "toolbar" }, confirm, cancel));
       panel.replaceChildren(...parts);
@@ -165,11 +180,11 @@
     }
   }
 
-  async function createBackfill(button) {
+  async function createBackfill(button, body) {
     const panel = document.getElementById("backfill-panel");
     button.disabled = true;
     try {
-      const created = await call(`${base}/api/v2/backfills`, { method: "POST", headers: { "Content-Type": "application/json" }, body: backfillBody() });
+      const created = await call(`${base}/api/v2/backfills`, { method: "POST", headers: { "Content-Type": "application/json" }, body });
       activeBackfill = created.id;
       panel.replaceChildren(el("p", { id: "backfill-created", "data-backfill-id": created.id },
         `Backfill ${created.id} created in Airflow (${fmt(created.from_date)} to ${fmt(created.to_date)}). This grid refreshes until it completes. `,
@@ -216,7 +231,13 @@
   }
 
   function scheduleRefresh(delay = REFRESH_MS) {
-    if (refreshTimer === null) refreshTimer = setTimeout(refresh, delay);
+    if (refreshTimer !== null) return;
+    if (refreshes >= MAX_REFRESHES) {
+      say("Stopped refreshing after ten minutes: reload the page to see where things are.");
+      return;
+    }
+    refreshes += 1;
+    refreshTimer = setTimeout(refresh, delay);
   }
 
   const form = document.getElementById("range-form");
