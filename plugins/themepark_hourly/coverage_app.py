@@ -149,13 +149,10 @@ def coverage_page(
     }
     if dag_id != config.DAG_ID:
         return _page(404, error=f"The hourly coverage view is for DAG {config.DAG_ID}.", grid=None, parks=[], **common)
-    try:
-        coverage.parse_request(start, end, park, tz, datetime.now(UTC).date())
-    except coverage.BadParameter as exc:
-        return _page(400, error=str(exc), grid=None, parks=[], **common)
 
     def read(conn: Any) -> tuple[list[coverage.Park], coverage.Grid, str | None]:
-        return (coverage.parks(conn), *_grid_of(conn, session, start, end, park, tz))
+        grid, note = _grid_of(conn, session, start, end, park, tz)  # checks the parameters first
+        return coverage.parks(conn), grid, note
 
     try:
         parks, grid, note = _tracker(read)
