@@ -7,23 +7,14 @@ installs anyway (scripts/system-deps.sh browser).
 from __future__ import annotations
 
 import os
-import shutil
-import subprocess
-from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parents[2]
+from themepark_devtools import system_deps
 
 
 def chromium_path() -> str:
     """The chromium binary; installed with apt by scripts/system-deps.sh browser when missing."""
-    found = shutil.which("chromium") or ("/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None)
-    if found is None:
-        subprocess.run([str(REPO / "scripts" / "system-deps.sh"), "browser"], check=True)
-        found = shutil.which("chromium") or "/usr/bin/chromium"
-    if not Path(found).exists():
-        raise RuntimeError("no chromium found after scripts/system-deps.sh browser")
-    return found
+    return system_deps.binary("chromium", "browser")
 
 
 def launch(playwright: Any) -> Any:

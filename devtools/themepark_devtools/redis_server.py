@@ -10,28 +10,20 @@ snapshotted, as a crashed container without a volume does.
 
 from __future__ import annotations
 
-import shutil
 import signal
 import subprocess
 import time
 from pathlib import Path
 
-from themepark_devtools.airflow_stack import REPO, StackError, _stop_group, _tail, free_port
+from themepark_devtools import system_deps
+from themepark_devtools.airflow_stack import StackError, _stop_group, _tail, free_port
 
 SNAPSHOT_RULES = "3600 1 300 100 60 10000"  # Redis 7's built-in default, written out
 
 
 def find_redis_server() -> str:
     """The redis-server binary; installed with apt by scripts/system-deps.sh redis when missing."""
-    found = shutil.which("redis-server") or (
-        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
-    )
-    if found is None:
-        subprocess.run([str(REPO / "scripts" / "system-deps.sh"), "redis"], check=True)
-        found = shutil.which("redis-server") or "/usr/bin/redis-server"
-    if not Path(found).exists():
-        raise StackError("no redis-server found after scripts/system-deps.sh redis")
-    return found
+    return system_deps.binary("redis-server", "redis", StackError)
 
 
 class RedisServer:
