@@ -735,18 +735,15 @@ class AirflowStack:
     # ------------------------------------------------------------------ REST
 
     def login(self) -> str:
-        """SimpleAuthManager's login, as the UI does it: POST /auth/token -> bearer token."""
-        resp = self._client.post("/auth/token", json={"username": ADMIN_USER, "password": self.admin_password})
-        if resp.status_code not in (200, 201):
-            raise StackError(f"POST /auth/token: {resp.status_code} {resp.text}\n{self.logs_tail()}")
-        self._token = resp.json()["access_token"]
+        """The admin's login, as the UI does it: the bearer token the stack's requests use."""
+        self._token = self.token_for(ADMIN_USER)
         return self._token
 
     def token_for(self, user: str) -> str:
         """A bearer token of one of the stack's users, from SimpleAuthManager's POST /auth/token."""
         resp = self._client.post("/auth/token", json={"username": user, "password": self.passwords[user]})
         if resp.status_code not in (200, 201):
-            raise StackError(f"POST /auth/token as {user}: {resp.status_code} {resp.text}")
+            raise StackError(f"POST /auth/token as {user}: {resp.status_code} {resp.text}\n{self.logs_tail()}")
         return resp.json()["access_token"]
 
     def request(self, method: str, path: str, *, expect: Iterable[int] | None = None, **kwargs) -> httpx.Response:
