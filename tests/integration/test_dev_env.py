@@ -39,18 +39,14 @@ def tracker(server) -> Iterator[dbtools.TestDatabase]:
     from themepark_hourly import db, migrations
 
     database = server.create_database(f"tph_test_{uuid.uuid4().hex[:10]}")
-    previous = os.environ.get("AIRFLOW_CONN_THEMEPARK_DB")
-    os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = database.url
     try:
-        with db.connection() as conn:
-            migrations.migrate(conn)
-            sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(first_day=date(2025, 7, 4))))
-        yield database
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("AIRFLOW_CONN_THEMEPARK_DB", database.url)
+            with db.connection() as conn:
+                migrations.migrate(conn)
+                sample_data.write(conn, sample_data.Sample(sample_data.SampleSpec(first_day=date(2025, 7, 4))))
+            yield database
     finally:
-        if previous is None:
-            os.environ.pop("AIRFLOW_CONN_THEMEPARK_DB", None)
-        else:
-            os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = previous
         database.drop()
 
 

@@ -10,7 +10,6 @@ plan row is recognised as a read of one.
 from __future__ import annotations
 
 import json
-import os
 import uuid
 from datetime import date
 
@@ -28,25 +27,21 @@ WHOLE_READS = {"ALL", "index"}  # a full table scan, a full index scan
 @pytest.fixture(scope="module")
 def populated(server):
     database = server.create_database(f"tph_test_plans_{uuid.uuid4().hex[:10]}")
-    previous = os.environ.get("AIRFLOW_CONN_THEMEPARK_DB")
-    os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = database.url
     try:
-        from themepark_hourly import migrations
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("AIRFLOW_CONN_THEMEPARK_DB", database.url)
+            from themepark_hourly import migrations
 
-        spec = sample_data.SampleSpec(
-            parks=6, rides_per_park=20, first_day=date(2025, 7, 4), days=3, seed=3, all_day_polls=True
-        )
-        with db.connection() as conn:
-            migrations.migrate(conn)
-            counts = sample_data.write(conn, sample_data.Sample(spec))
-            db.query_all(conn, "ANALYZE TABLE ride_status_snapshots, park_activity_snapshots, rides, parks")
-        assert counts["ride_snapshots"] > 50_000
-        yield database
+            spec = sample_data.SampleSpec(
+                parks=6, rides_per_park=20, first_day=date(2025, 7, 4), days=3, seed=3, all_day_polls=True
+            )
+            with db.connection() as conn:
+                migrations.migrate(conn)
+                counts = sample_data.write(conn, sample_data.Sample(spec))
+                db.query_all(conn, "ANALYZE TABLE ride_status_snapshots, park_activity_snapshots, rides, parks")
+            assert counts["ride_snapshots"] > 50_000
+            yield database
     finally:
-        if previous is None:
-            os.environ.pop("AIRFLOW_CONN_THEMEPARK_DB", None)
-        else:
-            os.environ["AIRFLOW_CONN_THEMEPARK_DB"] = previous
         database.drop()
 
 
