@@ -40,7 +40,7 @@ def _seed_outage(conn, first_day: date) -> dict[str, int]:
     start = datetime.combine(first_day, datetime.min.time())
     params = {"first_hour": start, "hours": 20 * 24}
     counts = {}
-    for name in ("coverage_park_stats", "coverage_ride_stats", "coverage_log"):
+    for name in ("coverage_hours", "coverage_fill_hours", "coverage_park_stats", "coverage_ride_stats", "coverage_log"):
         with conn.cursor() as cur:
             cur.execute(sql[name], params)
             counts[name] = cur.rowcount
@@ -97,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
                       f"({results[name]['counts']})")  # fmt: skip
         finally:
             conn.rollback()
+            db.query_all(conn, named_statements(SQL_FILE)["drop_coverage_hours"])
     Path(args.out).write_text(json.dumps(results, indent=2, default=str) + "\n")
     print(f"results in {args.out}")
     return 0

@@ -2,11 +2,15 @@
 -- inside a transaction the benchmark rolls back. %(first_hour)s is the first hour with data,
 -- %(hours)s how many hours from it have stats and log rows (the later ones stay gaps).
 
--- name: coverage_park_stats
-INSERT INTO park_hourly_stats (hour_start_utc, park_id, park_was_open, snapshot_count)
-SELECT CAST(%(first_hour)s AS DATETIME) + INTERVAL h.n HOUR, p.park_id, 1, 6
-FROM parks p
-CROSS JOIN (SELECT a.d + 10 * b.d + 100 * c.d AS n
+-- name: coverage_hours
+-- The hours with stats, numbered from 0: a temporary table (no implicit commit) that the three
+-- statements below join.
+CREATE TEMPORARY TABLE coverage_bench_hours (n INT NOT NULL PRIMARY KEY);
+
+-- name: coverage_fill_hours
+INSERT INTO coverage_bench_hours (n)
+SELECT h.n
+FROM (SELECT a.d + 10 * b.d + 100 * c.d AS n
             FROM (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
                   UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) a
             CROSS JOIN (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
@@ -15,18 +19,15 @@ CROSS JOIN (SELECT a.d + 10 * b.d + 100 * c.d AS n
                   UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) c) h
 WHERE h.n < %(hours)s;
 
+-- name: coverage_park_stats
+INSERT INTO park_hourly_stats (hour_start_utc, park_id, park_was_open, snapshot_count)
+SELECT CAST(%(first_hour)s AS DATETIME) + INTERVAL h.n HOUR, p.park_id, 1, 6
+FROM parks p CROSS JOIN coverage_bench_hours h;
+
 -- name: coverage_ride_stats
 INSERT INTO ride_hourly_stats (hour_start_utc, ride_id, park_id, snapshot_count)
 SELECT CAST(%(first_hour)s AS DATETIME) + INTERVAL h.n HOUR, r.ride_id, r.park_id, 6
-FROM rides r
-CROSS JOIN (SELECT a.d + 10 * b.d + 100 * c.d AS n
-            FROM (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
-                  UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) a
-            CROSS JOIN (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
-                  UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) b
-            CROSS JOIN (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
-                  UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) c) h
-WHERE h.n < %(hours)s;
+FROM rides r CROSS JOIN coverage_bench_hours h;
 
 -- name: coverage_log
 -- One successful run per hour with stats; every 50th hour also a later failed redo, every 70th a
@@ -43,16 +44,12 @@ SELECT DATE(t.hour_start), 'hourly', t.hour_start, t.hour_start + INTERVAL 1 HOU
        IF(t.kind IN (1, 3), 'failed in the benchmark', NULL), IF(t.kind = 2, 'late_data', 'run'),
        IF(t.kind = 2, 12, NULL)
 FROM (SELECT CAST(%(first_hour)s AS DATETIME) + INTERVAL h.n HOUR AS hour_start, k.kind
-      FROM (SELECT a.d + 10 * b.d + 100 * c.d AS n
-            FROM (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
-                  UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) a
-            CROSS JOIN (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
-                  UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) b
-            CROSS JOIN (SELECT 0 AS d UNION ALL SELECT 1 UNION ALL SELECT 2 UNION ALL SELECT 3 UNION ALL SELECT 4
-                  UNION ALL SELECT 5 UNION ALL SELECT 6 UNION ALL SELECT 7 UNION ALL SELECT 8 UNION ALL SELECT 9) c) h
+      FROM coverage_bench_hours h
       JOIN (SELECT 0 AS kind, 1 AS every UNION ALL SELECT 1, 50 UNION ALL SELECT 2, 70 UNION ALL SELECT 3, 90) k
-        ON MOD(h.n, k.every) = 0
-      WHERE h.n < %(hours)s) t;
+        ON MOD(h.n, k.every) = 0) t;
+
+-- name: drop_coverage_hours
+DROP TEMPORARY TABLE IF EXISTS coverage_bench_hours;
 
 -- name: data_span
 SELECT MIN(recorded_at), MAX(recorded_at) FROM ride_status_snapshots;
