@@ -6,7 +6,8 @@ Loads (or reuses) make bench's tracker_30d set (80 parks, 4,240 rides, 30 days, 
 ride snapshots), then, inside one transaction that is rolled back at the end, gives it what a
 tracker after an outage has: stats and a success log row for its first 20 days (a few hours
 failed, failed their checks or were redone for late snapshots) and nothing for its last 10 (gaps).
-It times the view's data (coverage.build_grid: every statement against the tracker database and
+Stats and log rows left by other benchmarks (make bench-airflow) are deleted first, in the same
+transaction. It times the view's data (coverage.build_grid: every statement against the tracker database and
 the classification) for 90 days ending with the data, for all parks in UTC, and for one park in
 its local time, and reports each against the budget of 1 s as a ratio. The 366-day range is timed
 too, for information. The Airflow runs of the range (one query on Airflow's own metadata database,
@@ -40,7 +41,10 @@ def _seed_outage(conn, first_day: date) -> dict[str, int]:
     start = datetime.combine(first_day, datetime.min.time())
     params = {"first_hour": start, "hours": 20 * 24}
     counts = {}
-    for name in ("coverage_hours", "coverage_fill_hours", "coverage_park_stats", "coverage_ride_stats", "coverage_log"):
+    for name in (
+        "coverage_clear_park_stats", "coverage_clear_ride_stats", "coverage_clear_log",
+        "coverage_hours", "coverage_fill_hours", "coverage_park_stats", "coverage_ride_stats", "coverage_log",
+    ):  # fmt: skip
         with conn.cursor() as cur:
             cur.execute(sql[name], params)
             counts[name] = cur.rowcount

@@ -2,6 +2,16 @@
 -- inside a transaction the benchmark rolls back. %(first_hour)s is the first hour with data,
 -- %(hours)s how many hours from it have stats and log rows (the later ones stay gaps).
 
+-- name: coverage_clear_park_stats
+-- make bench-airflow commits stats and log rows into the same database: the outage starts from none.
+DELETE FROM park_hourly_stats;
+
+-- name: coverage_clear_ride_stats
+DELETE FROM ride_hourly_stats;
+
+-- name: coverage_clear_log
+DELETE FROM aggregation_log;
+
 -- name: coverage_hours
 -- The hours with stats, numbered from 0: a temporary table (no implicit commit) that the three
 -- statements below join.
