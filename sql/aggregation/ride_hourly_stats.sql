@@ -280,9 +280,12 @@ WHERE t.needs_lookup = 1
 -- name: settle_last_legacy_open
 -- As settle_last_open: where the row found would matter (it is today, or it alone may make a
 -- down-reporting ride known to operate: not open in H nor OPERATING before it) and its second has
--- another row, it becomes the latest legacy open row that counts, NULL if none.
+-- another row, it becomes the latest legacy open row that counts, NULL if none. The index is named:
+-- from sampled statistics MariaDB sometimes took (ride_id, status, recorded_at, ...) instead and read
+-- every row of the ride with that status (tests/integration/test_query_plans.py failed 2 runs in 4).
 UPDATE tmp_ride_hour t
 SET t.last_legacy_open = (SELECT rss.recorded_at FROM ride_status_snapshots rss
+                              FORCE INDEX (idx_rss_ride_open_status_recorded)
                           WHERE rss.ride_id = t.ride_id AND rss.status IS NULL AND rss.computed_is_open = 1
                             AND rss.recorded_at < %(hour_start)s
                             AND NOT EXISTS (SELECT 1 FROM ride_status_snapshots rss2
